@@ -1,0 +1,69 @@
+# bpfvm developer/CI entry points.  `make test` is what .ci/run executes.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := test
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+
+# Debian packages the tests/demo need.  Add more here (freedoom, libpcap-dev, tcpdump, ...).
+# llvm-19 provides llvm-objdump-19 (reference disassembler).
+DEB_PACKAGES := llvm-19
+
+# Paths that exist get linted (bench/ or tests/ may not exist yet).
+LINT_PATHS := $(wildcard src tests bench)
+
+.PHONY: venv deb-deps test lint typecheck pytest demo bench clean
+
+venv: $(VENV)/stamp
+
+# Installs only the Debian packages that are missing; root via sudo when needed.
+deb-deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' "$$p" 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" -eq 0 ]; then SUDO=""; \
+	  elif command -v sudo >/dev/null; then SUDO="sudo"; \
+	  else echo "error: need root or sudo to install:$$missing" >&2; exit 1; fi; \
+	  echo "installing Debian packages:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=900 update; \
+	  $$SUDO apt-get -o DPkg::Lock::Timeout=900 install -y --no-install-recommends $$missing; \
+	fi
+	@command -v llvm-objdump-19 >/dev/null || { echo "error: llvm-objdump-19 not found after install" >&2; exit 1; }
+
+$(VENV)/stamp: pyproject.toml Makefile
+	$(MAKE) --no-print-directory deb-deps
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $@
+
+lint: venv
+	$(BIN)/ruff check $(LINT_PATHS)
+
+typecheck: venv
+	$(BIN)/mypy
+
+# pytest exit status 5 (no tests collected) fails the build: nothing here masks it.
+pytest: venv
+	$(BIN)/pytest -n 2
+
+test: venv
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/mypy
+	$(BIN)/pytest -n 2
+
+demo: venv
+	$(BIN)/python examples/demo.py
+
+bench: venv
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
+	find . -name __pycache__ -type d -prune -not -path './.git/*' -exec rm -rf {} +
+	find . -name '*.egg-info' -type d -prune -not -path './.git/*' -exec rm -rf {} +

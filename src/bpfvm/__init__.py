@@ -1,0 +1,57 @@
+"""bpfvm — a userspace BPF virtual machine for Python.
+
+Load BPF bytecode (and, soon, the ELF objects clang emits), run it in a sandbox, and let Python
+supply the helpers it calls::
+
+    import bpfvm
+    code = bpfvm.assemble("mov r0, 42\\nexit")
+    print(bpfvm.disassemble(code))
+    vm = bpfvm.VM()
+    assert vm.run(code) == 42
+"""
+
+from __future__ import annotations
+
+from .errors import AsmError, BpfError, DecodeError, ElfError, ProgramError, TrapKind, VmTrap
+from .interpreter import ProgramExit
+from .isa import Insn, decode, encode
+from .memory import Memory
+from .program import Function, Program
+from .vm import VM
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "AsmError",
+    "BpfError",
+    "DecodeError",
+    "ElfError",
+    "Function",
+    "Insn",
+    "Memory",
+    "Program",
+    "ProgramError",
+    "ProgramExit",
+    "TrapKind",
+    "VM",
+    "VmTrap",
+    "__version__",
+    "assemble",
+    "decode",
+    "disassemble",
+    "encode",
+]
+
+
+def assemble(text: str) -> bytes:
+    """Assemble text in llvm-objdump or uBPF syntax into bytecode. Raises :class:`AsmError`."""
+    from .asm import assemble as _assemble
+
+    return _assemble(text)
+
+
+def disassemble(code: bytes | bytearray | memoryview) -> str:
+    """Disassemble bytecode into llvm-objdump syntax, one instruction per line."""
+    from .asm import disassemble as _disassemble
+
+    return _disassemble(bytes(code))

@@ -1,0 +1,121 @@
+"""A loaded program: decoded instructions split into functions, ready for an engine.
+
+A :class:`Program` is plain data between pipeline stages.  From raw bytecode the functions are
+found the way the kernel finds subprograms: instruction 0 starts the entry function and every
+``call local`` (src=1) or ``lddw`` of a function address (src=4) target starts another one.
+Every function must end with ``exit`` or an unconditional jump, and jumps must stay inside
+their function (kernel ``check_subprogs``).  The ELF loader builds Programs with named
+functions from symbol tables.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from .errors import DecodeError, ProgramError
+from .isa import Insn, decode
+from .isa.opcodes import LDDW_FUNC
+
+__all__ = ["Function", "Program"]
+
+
+@dataclass(frozen=True, slots=True)
+class Function:
+    """A BPF function: slots ``[start, end)`` of the program."""
+
+    name: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True, eq=False)
+class Program:
+    """Decoded instructions plus their functions, in slot order.
+
+    ``insns`` are the instructions in order; ``functions`` maps names to functions in order
+    of their start slot; ``entry`` names the function a run starts in by default.
+    """
+
+    insns: tuple[Insn, ...]
+    functions: dict[str, Function]
+    entry: str
+    name: str = "<bytecode>"
+    _by_pc: dict[int, Insn] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:
+        """Decode raw bytecode (entry at instruction 0) and find its functions.
+
+        Raises :class:`DecodeError` for malformed code and for functions that fall through
+        their end or jump into another function.
+        """
+        insns = decode(code)
+        if not insns:
+            raise DecodeError("empty program", 0)
+        return cls.from_insns(insns, name=name)
+
+    @classmethod
+    def from_insns(cls, insns: Sequence[Insn], name: str = "<bytecode>",
+                   names: dict[int, str] | None = None) -> Program:
+        """Build a Program from decoded instructions; ``names`` maps start slots to names."""
+        starts = sorted({0} | _call_targets(insns) | set(names or ()))
+        end = insns[-1].pc + insns[-1].width
+        functions: dict[str, Function] = {}
+        for i, start in enumerate(starts):
+            stop = starts[i + 1] if i + 1 < len(starts) else end
+            fname = (names or {}).get(start) or ("entry" if start == 0 else f"func_{start}")
+            functions[fname] = Function(fname, start, stop)
+        prog = cls(tuple(insns), functions, next(iter(functions)), name, {i.pc: i for i in insns})
+        prog._check_functions()
+        return prog
+
+    def insn_at(self, pc: int) -> Insn:
+        """The instruction starting at slot ``pc``."""
+        return self._by_pc[pc]
+
+    def function_at(self, pc: int) -> Function:
+        """The function containing slot ``pc``."""
+        for func in self.functions.values():
+            if func.start <= pc < func.end:
+                return func
+        raise ProgramError(f"no function contains slot {pc}", pc)
+
+    def function_insns(self, func: Function) -> list[Insn]:
+        """The instructions of ``func`` in order."""
+        return [i for i in self.insns if func.start <= i.pc < func.end]
+
+    @property
+    def digest(self) -> str:
+        """Content hash of the code and function layout (cache key for engines)."""
+        h = hashlib.sha256()
+        for insn in self.insns:
+            h.update(repr(tuple(insn)).encode())
+        h.update(repr([(f.name, f.start, f.end) for f in self.functions.values()]).encode())
+        return h.hexdigest()
+
+    def _check_functions(self) -> None:
+        for func in self.functions.values():
+            body = self.function_insns(func)
+            if not body:
+                raise DecodeError(f"function {func.name} is empty", func.start)
+            last = body[-1]
+            if last.spec.kind not in ("exit", "ja", "gotol"):
+                raise DecodeError(f"function {func.name} does not end with exit or an unconditional jump",
+                                  last.pc)
+            for insn in body:
+                target = insn.target
+                if target is None or insn.spec.kind == "call":
+                    continue
+                if not func.start <= target < func.end:
+                    raise DecodeError(f"jump from {func.name} to slot {target} leaves the function", insn.pc)
+
+
+def _call_targets(insns: Sequence[Insn]) -> set[int]:
+    targets: set[int] = set()
+    for insn in insns:
+        spec = insn.spec
+        if spec.op == "call_local" or (spec.kind == "lddw" and insn.src == LDDW_FUNC):
+            targets.add(insn.pc + 1 + insn.imm)
+    return targets
