@@ -73,7 +73,7 @@ def _bswap(value: int, nbytes: int) -> int:
     return int.from_bytes((value & ((1 << (nbytes * 8)) - 1)).to_bytes(nbytes, "little"), "big")
 
 
-def _sx(value: int, bits: int, mask: str) -> str:
+def _sx(value: str, bits: int, mask: str) -> str:
     sign = 1 << (bits - 1)
     return f"((({value} & {hex((1 << bits) - 1)}) ^ {hex(sign)}) - {hex(sign)}) & {mask}"
 
