@@ -12,7 +12,7 @@ BIN    := $(VENV)/bin
 DEB_PACKAGES := llvm-19
 
 # Paths that exist get linted (bench/ or tests/ may not exist yet).
-LINT_PATHS := $(wildcard src tests bench)
+LINT_PATHS := $(wildcard src tests bench examples)
 
 .PHONY: venv deb-deps test lint typecheck pytest demo bench clean
 

@@ -129,7 +129,8 @@ class Memory:
         if write and GUARD <= addr and addr + size <= self.rw_base:
             region = self.region_at(addr)
             where = f" in {region.name}" if region else ""
-            return VmTrap(TrapKind.READ_ONLY, pc, f"{verb} of {size} bytes to read-only {addr:#x}{where}", addr)
+            message = f"{verb} of {size} bytes to read-only {addr:#x}{where}"
+            return VmTrap(TrapKind.READ_ONLY, pc, message, addr)
         what = "NULL pointer" if 0 <= addr < GUARD else "out-of-bounds"
         return VmTrap(TrapKind.OUT_OF_BOUNDS, pc, f"{what} {verb} of {size} bytes at {addr:#x}", addr)
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from .errors import ProgramError
-from .isa import encode
 from .interpreter import Compiled, ProgramExit, compile_program
+from .isa import encode
 from .memory import Memory
 from .program import Program
 

@@ -1,0 +1,110 @@
+"""The ``bpfvm`` command line: a thin argparse front over the library.
+
+Each subcommand is one handler registered with :func:`command`, which also names a function that
+adds the subcommand's arguments; :func:`main` builds the parser from that registry.  A
+:class:`~bpfvm.errors.BpfError` or an unreadable/unwritable file prints ``bpfvm: <message>`` on
+stderr and exits with status 1, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import BpfError
+
+__all__ = ["Command", "command", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+
+
+@dataclass(frozen=True, slots=True)
+class Command:
+    """A subcommand: its name, one-line help, argument setup and handler."""
+
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    run: Handler
+
+
+_COMMANDS: dict[str, Command] = {}
+
+
+def command(name: str, help: str,
+            arguments: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of subcommand ``name``."""
+    def register(run: Handler) -> Handler:
+        _COMMANDS[name] = Command(name, help, arguments, run)
+        return run
+    return register
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bpfvm", description="A userspace BPF virtual machine.")
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for cmd in _COMMANDS.values():
+        sub = subparsers.add_parser(cmd.name, help=cmd.help, description=cmd.help)
+        cmd.arguments(sub)
+        sub.set_defaults(handler=cmd.run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
+    args = _build_parser().parse_args(argv)
+    try:
+        status: int = args.handler(args)
+    except BpfError as exc:
+        print(f"bpfvm: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"bpfvm: {exc.filename or ''}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    return status
+
+
+# ---------------------------------------------------------------- asm
+
+def _asm_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("input", type=Path, help="assembly source (LLVM or uBPF syntax)")
+    parser.add_argument("-o", "--output", type=Path, help="output file (default: INPUT with suffix .bin)")
+
+
+@command("asm", "assemble text into raw bytecode", _asm_arguments)
+def _cmd_asm(args: argparse.Namespace) -> int:
+    from .asm import assemble
+
+    code = assemble(args.input.read_text(), source=str(args.input))
+    output: Path = args.output or args.input.with_suffix(".bin")
+    output.write_bytes(code)
+    return 0
+
+
+# ---------------------------------------------------------------- disasm
+
+def _disasm_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="ELF object (or, with --raw, raw bytecode)")
+    parser.add_argument("-r", "--reloc", action="store_true", help="interleave relocations (objdump -r)")
+    parser.add_argument("--raw", action="store_true", help="FILE is a raw instruction stream, not ELF")
+    parser.add_argument("--mcpu", choices=("v1", "v2", "v3", "v4"), default="v1",
+                        help="v3/v4 print 32-bit loads/stores/atomics with w registers, like "
+                             "llvm-objdump --mcpu=v3 (default: v1, like plain llvm-objdump -d)")
+    parser.add_argument("--lossless", action="store_true",
+                        help="print bpfvm's lossless forms where llvm-objdump loses information")
+
+
+@command("disasm", "disassemble like llvm-objdump-19 -d", _disasm_arguments)
+def _cmd_disasm(args: argparse.Namespace) -> int:
+    from .asm import disassemble_object, raw_listing
+
+    alu32 = args.mcpu in ("v3", "v4")
+    if args.raw:
+        text = raw_listing(args.file.read_bytes(), alu32=alu32, exact=not args.lossless)
+    else:
+        text = disassemble_object(str(args.file), relocs=args.reloc, alu32=alu32, exact=not args.lossless)
+    sys.stdout.write(text)
+    return 0
