@@ -70,9 +70,14 @@ class VM:
         compiled = self._compiled.get(id(program))
         if compiled is not None and compiled.program is program:
             return compiled
+        mark = self.memory.mark()
         code = self.memory.map(f"code:{program.name}", _code_bytes(program), writable=False, align=8)
-        compiled = compile_program(program, self.memory, self.helpers, frame_size=self.stack_size,
-                                   max_depth=self.max_call_depth, code_base=code.base)
+        try:
+            compiled = compile_program(program, self.memory, self.helpers, frame_size=self.stack_size,
+                                       max_depth=self.max_call_depth, code_base=code.base)
+        except BaseException:
+            self.memory.release(mark)
+            raise
         self._compiled[id(program)] = compiled
         return compiled
 
@@ -105,10 +110,11 @@ class VM:
                 compiled.state.packet_addr, compiled.state.packet_len = region.base, region.size
             try:
                 budget = _UNBOUNDED if self.max_instructions is None else self.max_instructions
-                r0, self.instructions = compiled.call(func.start, regs, budget)
+                r0, _ = compiled.call(func.start, regs, budget)
             except ProgramExit as stop:
                 r0 = stop.value & 0xFFFF_FFFF_FFFF_FFFF
             finally:
+                self.instructions = compiled.executed
                 if mem is not None and isinstance(mem, bytearray | memoryview) and not _readonly(mem):
                     mem[:] = self.memory.buf[regs[0]:regs[0] + len(mem)]
             return r0

@@ -8,7 +8,7 @@ Each BPF function becomes one Python function whose locals are the registers::
         while True:
             if b == 12:
                 n -= 3                  # instruction budget, checked per block
-                if n < 0: _budget(...)
+                if n < 0: ...          # budget ends inside the block: run what it allows, trap
                 r0 = (r0 + r1) & 0xff…  # the templates of bpfvm.isa.arith, pasted
                 if r1 > 5: b = 15; continue
                 b = 14
@@ -37,6 +37,8 @@ __all__ = ["Layout", "function_source", "program_source"]
 
 _STRUCT = {1: "u8", 2: "u16", 4: "u32", 8: "u64"}
 _MASK = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFF_FFFF, 8: M64}
+#: Loops nested deeper than this share their enclosing loop's ``while`` (see :func:`_loops`).
+_MAX_LOOP_NESTING = 16
 _BINDINGS = ("mem", "u16", "u32", "u64", "s8", "s16", "s32", "p16", "p32", "p64", "chk")
 
 
@@ -91,7 +93,10 @@ def _loops(blocks: list[list[Insn]]) -> list[tuple[int, int]]:
                     break
             if merged:
                 break
-    return sorted(set(spans), key=lambda s: (s[0], -s[1]))
+    spans = sorted(set(spans), key=lambda s: (s[0], -s[1]))
+    # Python allows 20 statically nested blocks: loops nested deeper get no ``while`` of their own,
+    # their back edges restart the innermost enclosing loop that has one (which still reaches them).
+    return [s for s in spans if sum(o[0] <= s[0] and s[1] <= o[1] for o in spans) <= _MAX_LOOP_NESTING]
 
 
 class _FunctionWriter:
@@ -102,6 +107,8 @@ class _FunctionWriter:
         self.func = func
         self.layout = layout
         self.lines: list[str] = []
+        #: Expression for the instructions left after the one being emitted (for trap counts).
+        self.left = "n"
         self.blocks = _blocks(program.function_insns(func), func)
         self.starts = [blk[0].pc for blk in self.blocks]
 
@@ -154,20 +161,35 @@ class _FunctionWriter:
 
     def emit_block(self, i: int, loop: tuple[int, int] | None, depth: int) -> None:
         block = self.blocks[i]
+        size = len(block)
         self.emit(depth, f"if b == {block[0].pc}:")
         body = depth + 1
-        pcs = tuple(insn.pc for insn in block)
-        self.emit(body, f"n -= {len(block)}")
-        self.emit(body, f"if n < 0: _budget({pcs!r}, n + {len(block)})")
-        for insn in block:
+        self.emit(body, f"n -= {size}")
+        self.emit(body, "if n < 0:")
+        self.emit_budget_tail(block, i, loop, body + 1)
+        for idx, insn in enumerate(block):
+            self.left = f"n + {size - 1 - idx}" if idx < size - 1 else "n"
             for line in self.insn_lines(insn, i, loop):
                 self.emit(body, line)
         last = block[-1]
-        kind = last.spec.kind
-        if kind not in ("ja", "gotol", "jcond", "exit"):
+        if last.spec.kind not in ("ja", "gotol", "jcond", "may_goto", "exit"):
             nxt = last.pc + last.width
             if nxt < self.func.end:
                 self.emit(body, self.goto(nxt, i, loop))
+
+    def emit_budget_tail(self, block: list[Insn], i: int, loop: tuple[int, int] | None, depth: int) -> None:
+        """The budget runs out inside this block: run the instructions it still allows, then trap.
+
+        ``n`` (after adding the block back) is how many instructions may still run, fewer than
+        the block has; the trap's pc is the first instruction beyond the budget.
+        """
+        self.emit(depth, f"n += {len(block)}")
+        for idx, insn in enumerate(block[:-1]):
+            self.emit(depth, f"if n == {idx}: _budget({insn.pc})")
+            self.left = f"n - {idx + 1}"
+            for line in self.insn_lines(insn, i, loop):
+                self.emit(depth, line)
+        self.emit(depth, f"_budget({block[-1].pc})")
 
     # -- instructions ------------------------------------------------------------------------
     def insn_lines(self, insn: Insn, here: int, loop: tuple[int, int] | None) -> list[str]:
@@ -192,7 +214,7 @@ class _FunctionWriter:
         hi = self.layout.size - size
         expr = f"r{base}" if insn.off == 0 else f"r{base} {'+' if insn.off > 0 else '-'} {abs(insn.off)}"
         return [f"a = {expr}",
-                f"if not {lo} <= a <= {hi}: a = chk(a, {size}, {write}, {insn.pc})"]
+                f"if not {lo} <= a <= {hi}: a = chk(a, {size}, {write}, {insn.pc}, {self.left})"]
 
     def _load(self, size: int, signed: bool = False) -> str:
         if size == 1:
@@ -248,10 +270,10 @@ class _FunctionWriter:
                            insn.pc)
 
     def _i_ldabs(self, insn: Insn, here: int, loop: object) -> list[str]:
-        return [f"r0 = _ldpkt({insn.imm}, {insn.spec.size}, {insn.pc})"]
+        return [f"r0 = _ldpkt({insn.imm}, {insn.spec.size}, {insn.pc}, {self.left})"]
 
     def _i_ldind(self, insn: Insn, here: int, loop: object) -> list[str]:
-        return [f"r0 = _ldpkt(r{insn.src} + {insn.imm}, {insn.spec.size}, {insn.pc})"]
+        return [f"r0 = _ldpkt(r{insn.src} + {insn.imm}, {insn.spec.size}, {insn.pc}, {self.left})"]
 
     def _i_ja(self, insn: Insn, here: int, loop: tuple[int, int] | None) -> list[str]:
         return [self.goto(insn.pc + 1 + insn.off, here, loop)]
@@ -280,12 +302,12 @@ class _FunctionWriter:
     def _i_call(self, insn: Insn, here: int, loop: object) -> list[str]:
         op = insn.spec.op
         if op == "call":
-            return [f"r0 = _helper({insn.imm}, {insn.pc}, r1, r2, r3, r4, r5)"]
+            return [f"r0 = _helper({insn.imm}, {insn.pc}, {self.left}, r1, r2, r3, r4, r5)"]
         if op == "call_kfunc":
             raise ProgramError(f"kfunc call (BTF id {insn.imm}) is not supported", insn.pc)
         target = insn.pc + 1 + insn.imm
         frame = self.layout.frame_size
-        return [f"if d >= {self.layout.max_depth - 1}: _depth({insn.pc})",
+        return [f"if d >= {self.layout.max_depth - 1}: _depth({insn.pc}, n)",
                 f"r0, n = f_{target}(r1, r2, r3, r4, r5, r10 - {frame}, n, d + 1)"]
 
     def _i_callx(self, insn: Insn, here: int, loop: object) -> list[str]:

@@ -46,6 +46,8 @@ class RunState:
     packet_addr: int = 0
     packet_len: int = 0
     may_goto_left: int = MAY_GOTO_LIMIT
+    #: Instructions of the budget left when the run ended by an exception (set by the raiser).
+    left: int = 0
 
 
 def _result(value: object, hid: int, pc: int) -> int:
@@ -65,16 +67,27 @@ class Compiled:
     functions: dict[int, Callable[..., tuple[int, int]]]
     state: RunState
     source: str = field(repr=False)
+    #: Instructions executed by the last :meth:`call`, however it ended.
+    executed: int = 0
 
     def call(self, start: int, args: tuple[int, ...], budget: int) -> tuple[int, int]:
-        """Run the function at slot ``start``; return ``(r0, instructions executed)``."""
+        """Run the function at slot ``start``; return ``(r0, instructions executed)``.
+
+        When the run ends by an exception (trap, :class:`ProgramExit`) the executed count,
+        faulting instruction included, is left in :attr:`executed`.
+        """
         regs = (list(args) + [0] * 5)[:5]
         self.state.may_goto_left = MAY_GOTO_LIMIT
+        self.state.left = budget
         try:
             r0, left = self.functions[start](*regs, self.layout.size, budget, 0)
         except _PacketAbort:
-            return 0, 0
-        return r0, budget - left
+            r0, left = 0, self.state.left
+        except BaseException:
+            self.executed = budget - self.state.left
+            raise
+        self.executed = budget - left
+        return r0, self.executed
 
 
 def compile_program(program: Program, memory: Memory, helpers: Mapping[int, Helper], *,
@@ -109,20 +122,24 @@ def _runtime(program: Program, memory: Memory, helpers: Mapping[int, Helper], la
     structs = {name: struct.Struct(fmt) for name, fmt in (
         ("u16", "<H"), ("u32", "<I"), ("u64", "<Q"), ("s8", "<b"), ("s16", "<h"), ("s32", "<i"))}
 
-    def chk(addr: int, size: int, write: bool, pc: int) -> int:
+    def chk(addr: int, size: int, write: bool, pc: int, left: int) -> int:
         wrapped = addr & M64
         low = layout.write_lo if write else layout.read_lo
         if low <= wrapped <= layout.size - size:
             return wrapped
+        state.left = left
         raise memory.fault(wrapped, size, write=write, pc=pc)
 
-    def budget(pcs: tuple[int, ...], k: int) -> None:
-        raise VmTrap(TrapKind.BUDGET, pcs[k], "instruction budget exhausted")
+    def budget(pc: int) -> None:
+        state.left = 0
+        raise VmTrap(TrapKind.BUDGET, pc, "instruction budget exhausted")
 
-    def depth(pc: int) -> None:
+    def depth(pc: int, left: int) -> None:
+        state.left = left
         raise VmTrap(TrapKind.CALL_DEPTH, pc, f"more than {layout.max_depth} nested call frames")
 
-    def helper(hid: int, pc: int, *args: int) -> int:
+    def helper(hid: int, pc: int, left: int, *args: int) -> int:
+        state.left = left
         fn = helpers.get(hid)
         if fn is None:
             raise VmTrap(TrapKind.UNKNOWN_HELPER, pc, f"helper {hid} is not registered")
@@ -144,15 +161,17 @@ def _runtime(program: Program, memory: Memory, helpers: Mapping[int, Helper], la
         fn = functions.get(target)
         if fn is not None:
             if d >= layout.max_depth - 1:
-                depth(pc)
+                depth(pc, n)
             return fn(r1, r2, r3, r4, r5, r10, n, d + 1)
         if target in helpers:
-            return helper(target, pc, r1, r2, r3, r4, r5), n
+            return helper(target, pc, n, r1, r2, r3, r4, r5), n
+        state.left = n
         raise VmTrap(TrapKind.BAD_CALL_TARGET, pc, f"callx to {target:#x}, which is no function", target)
 
-    def ldpkt(offset: int, size: int, pc: int) -> int:
+    def ldpkt(offset: int, size: int, pc: int, left: int) -> int:
         offset = ((offset & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
         if offset < 0 or offset + size > state.packet_len:
+            state.left = left
             raise _PacketAbort
         start = state.packet_addr + offset
         return int.from_bytes(buf[start:start + size], "big")

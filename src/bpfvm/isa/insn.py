@@ -104,6 +104,8 @@ def _check_fields(spec: OpSpec, insn: Insn) -> None:
         raise DecodeError(f"{spec.name}: invalid source register r{insn.src}", insn.pc)
     if spec.writes_dst and insn.dst == 10:
         raise DecodeError(f"{spec.name}: r10 is read-only", insn.pc)
+    if spec.kind == "atomic" and spec.fetch and spec.op != "cmpxchg" and insn.src == 10:
+        raise DecodeError(f"{spec.name}: r10 is read-only (a fetching atomic writes src)", insn.pc)
     if spec.kind == "callx" and not 0 <= insn.imm <= 10:
         raise DecodeError(f"callx: invalid register r{insn.imm} in imm", insn.pc)
     if spec.kind == "callx" and insn.dst and insn.imm:
