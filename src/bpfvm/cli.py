@@ -108,3 +108,56 @@ def _cmd_disasm(args: argparse.Namespace) -> int:
         text = disassemble_object(str(args.file), relocs=args.reloc, alu32=alu32, exact=not args.lossless)
     sys.stdout.write(text)
     return 0
+
+
+# ---------------------------------------------------------------- run
+
+EXIT_TRAP = 70  # EX_SOFTWARE: the guest program trapped
+
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="raw bytecode, or assembly source (.s/.asm)")
+    parser.add_argument("args", nargs="*", type=lambda s: int(s, 0), help="integers for r1..r5")
+    parser.add_argument("--mem", type=Path, help="memory buffer file (r1 = address, r2 = size)")
+    parser.add_argument("--mem-out", type=Path, help="write the memory buffer here after the run")
+    parser.add_argument("--max-instructions", type=int, help="instruction budget (trap when exceeded)")
+    parser.add_argument("--stack-size", type=int, default=512, help="stack bytes per call frame")
+    parser.add_argument("-v", "--verbose", action="store_true", help="report instructions and time")
+
+
+def _load_code(path: Path) -> bytes:
+    from .asm import assemble
+
+    data = path.read_bytes()
+    if data[:4] == b"\x7fELF":
+        raise BpfError(f"{path}: running ELF objects needs the ELF loader, which is not available yet;"
+                       " run raw bytecode or assembly")
+    if path.suffix in (".s", ".asm"):
+        return assemble(data.decode(), source=str(path))
+    return data
+
+
+@command("run", "run a BPF program and print r0", _run_arguments)
+def _cmd_run(args: argparse.Namespace) -> int:
+    import time
+
+    from .errors import VmTrap
+    from .vm import VM
+
+    code = _load_code(args.file)
+    vm = VM(max_instructions=args.max_instructions, stack_size=args.stack_size)
+    mem = bytearray(args.mem.read_bytes()) if args.mem else None
+    start = time.perf_counter()
+    try:
+        r0 = vm.run(code, *args.args, mem=mem)
+    except VmTrap as trap:
+        print(f"bpfvm: {trap}", file=sys.stderr)
+        return EXIT_TRAP
+    finally:
+        if args.mem_out and mem is not None:
+            args.mem_out.write_bytes(mem)
+        if args.verbose:
+            seconds = time.perf_counter() - start
+            print(f"bpfvm: {vm.instructions:,} instructions in {seconds:.3f} s", file=sys.stderr)
+    print(f"{r0:#x}")
+    return 0

@@ -1,0 +1,51 @@
+"""`bpfvm run`: raw bytecode and assembly, registers, memory buffer, traps and exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import bpfvm
+from bpfvm.cli import EXIT_TRAP, main
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def test_run_assembly_with_register_args(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write(tmp_path, "add.s", "mov %r0, %r1\nadd %r0, %r2\nexit\n")
+    assert main(["run", str(src), "3", "0x10"]) == 0
+    assert capsys.readouterr().out == "0x13\n"
+
+
+def test_run_raw_bytecode_with_memory(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = tmp_path / "prog.bin"
+    raw.write_bytes(bpfvm.assemble("ldxb %r0, [%r1+1]\nstb [%r1], 7\nexit"))
+    mem, out = tmp_path / "mem.bin", tmp_path / "out.bin"
+    mem.write_bytes(b"\x01\x2a")
+    assert main(["run", str(raw), "--mem", str(mem), "--mem-out", str(out), "-v"]) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "0x2a\n"
+    assert "3 instructions" in captured.err
+    assert out.read_bytes() == b"\x07\x2a"
+
+
+def test_run_trap_exit_status(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write(tmp_path, "loop.s", "ja -1\nexit\n")
+    assert main(["run", str(src), "--max-instructions", "50"]) == EXIT_TRAP
+    assert "trap budget at pc 0" in capsys.readouterr().err
+
+
+def test_run_bad_input_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    src = write(tmp_path, "bad.s", "mov %r0, 1\nfrobnicate %r1\nexit\n")
+    assert main(["run", str(src)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("bpfvm: ") and "bad.s:2" in err and "Traceback" not in err
+    elf = tmp_path / "x.o"
+    elf.write_bytes(b"\x7fELF" + bytes(60))
+    assert main(["run", str(elf)]) == 1
+    assert "ELF loader" in capsys.readouterr().err
