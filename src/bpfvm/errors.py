@@ -73,7 +73,7 @@ class TrapKind(enum.Enum):
     UNKNOWN_INTRINSIC = "unknown-intrinsic"
     #: BPF-to-BPF call nesting deeper than the configured frame limit.
     CALL_DEPTH = "call-depth"
-    #: A stack frame does not fit the stack region.
+    #: An ``r10``-relative access outside the current stack frame ``[r10 - stack_size, r10)``.
     STACK_OVERFLOW = "stack-overflow"
     #: The instruction budget (``max_instructions``) ran out.
     BUDGET = "budget"

@@ -546,8 +546,8 @@ def test_null_store(vm: VM) -> None:
 
 @pytest.mark.parametrize(("size", "off"), [("dw", 0), ("dw", -4), ("b", 0), ("w", -3), ("h", 0x7FFF)])
 def test_load_past_end_of_memory(vm: VM, size: str, off: int) -> None:
-    trap = trap_of(vm, build(mov(0, 0), ldx(size, 0, 10, off), EXIT))
-    assert (trap.kind, trap.pc) == (TrapKind.OUT_OF_BOUNDS, 1)
+    trap = trap_of(vm, build(mov(0, 0), movr(2, 10), ldx(size, 0, 2, off), EXIT))
+    assert (trap.kind, trap.pc) == (TrapKind.OUT_OF_BOUNDS, 2)
     assert trap.addr == vm.memory.size + off
 
 
@@ -557,9 +557,26 @@ def test_load_far_away(vm: VM) -> None:
 
 
 def test_store_beyond_stack_top(vm: VM) -> None:
-    trap = trap_of(vm, build(mov(1, 1), stx("dw", 10, 1, 0), EXIT))
-    assert (trap.kind, trap.pc, trap.addr) == (TrapKind.OUT_OF_BOUNDS, 1, vm.memory.size)
+    trap = trap_of(vm, build(mov(1, 1), movr(2, 10), stx("dw", 2, 1, 0), EXIT))
+    assert (trap.kind, trap.pc, trap.addr) == (TrapKind.OUT_OF_BOUNDS, 2, vm.memory.size)
     assert vm.run(build(mov(1, 1), stx("dw", 10, 1, -8), mov(0, 0), EXIT)) == 0
+
+
+@pytest.mark.parametrize(("size", "off"), [("dw", 0), ("b", 0), ("dw", -4), ("w", -516), ("b", -513)])
+def test_r10_access_outside_the_frame_is_a_stack_overflow(vm: VM, size: str, off: int) -> None:
+    """r10-relative operands must stay in [r10 - stack_size, r10), as the kernel verifier demands."""
+    for insn in (ldx(size, 0, 10, off), stx(size, 10, 1, off), st(size, 10, off, 1)):
+        trap = trap_of(vm, build(mov(0, 0), mov(1, 0), insn, EXIT))
+        assert (trap.kind, trap.pc) == (TrapKind.STACK_OVERFLOW, 2)
+        assert vm.instructions == 3
+
+
+@pytest.mark.parametrize("off", [-512, -8, -1])
+def test_r10_access_at_the_frame_edges(off: int) -> None:
+    vm = VM(stack_size=512)
+    code = build(mov(1, 0x5A), stx("b", 10, 1, off), ldx("b", 0, 10, off), EXIT)
+    assert vm.run(code) == 0x5A
+    assert trap_of(VM(stack_size=256), build(ldx("b", 0, 10, -257), EXIT)).kind == TrapKind.STACK_OVERFLOW
 
 
 def test_code_is_readable_but_not_writable(vm: VM) -> None:

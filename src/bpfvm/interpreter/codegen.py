@@ -210,6 +210,15 @@ class _FunctionWriter:
         return [f"r{insn.dst} = {END_EXPR[insn.spec.op].format(a=f'r{insn.dst}')}"]
 
     def _address(self, insn: Insn, base: int, size: int, write: bool) -> list[str]:
+        """Statements that leave the checked guest address of a memory operand in ``a``.
+
+        An ``r10``-relative operand is checked here, once: inside the current frame it needs no
+        run-time check; outside it, reaching the instruction is a stack overflow trap.
+        """
+        if base == 10:
+            if -self.layout.frame_size <= insn.off and insn.off + size <= 0:
+                return [f"a = r10 - {-insn.off}"]
+            return [f"_stack_overflow({insn.pc}, {insn.off}, {size}, {self.left})"]
         lo = self.layout.write_lo if write else self.layout.read_lo
         hi = self.layout.size - size
         expr = f"r{base}" if insn.off == 0 else f"r{base} {'+' if insn.off > 0 else '-'} {abs(insn.off)}"

@@ -134,6 +134,11 @@ def _runtime(program: Program, memory: Memory, helpers: Mapping[int, Helper], la
         state.left = 0
         raise VmTrap(TrapKind.BUDGET, pc, "instruction budget exhausted")
 
+    def stack_overflow(pc: int, off: int, size: int, left: int) -> None:
+        state.left = left
+        raise VmTrap(TrapKind.STACK_OVERFLOW, pc, f"access of {size} bytes at r10{off:+d} is outside the "
+                     f"{layout.frame_size}-byte stack frame")
+
     def depth(pc: int, left: int) -> None:
         state.left = left
         raise VmTrap(TrapKind.CALL_DEPTH, pc, f"more than {layout.max_depth} nested call frames")
@@ -183,7 +188,8 @@ def _runtime(program: Program, memory: Memory, helpers: Mapping[int, Helper], la
         return True
 
     return {
-        "mem": buf, "chk": chk, "_budget": budget, "_depth": depth, "_helper": helper,
+        "mem": buf, "chk": chk, "_budget": budget, "_depth": depth, "_stack_overflow": stack_overflow,
+        "_helper": helper,
         "_callx": callx, "_ldpkt": ldpkt, "_may_goto": may_goto, "_functions": functions,
         "u16": structs["u16"].unpack_from, "u32": structs["u32"].unpack_from,
         "u64": structs["u64"].unpack_from, "s8": structs["s8"].unpack_from,
