@@ -48,4 +48,5 @@ def test_run_bad_input_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureF
     elf = tmp_path / "x.o"
     elf.write_bytes(b"\x7fELF" + bytes(60))
     assert main(["run", str(elf)]) == 1
-    assert "ELF loader" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert err.startswith("bpfvm: ") and "x.o" in err and "Traceback" not in err

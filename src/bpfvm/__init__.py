@@ -12,6 +12,9 @@ supply the helpers it calls::
 
 from __future__ import annotations
 
+import os
+
+from .compat import BpfVm
 from .errors import AsmError, BpfError, DecodeError, ElfError, ProgramError, TrapKind, VmTrap
 from .interpreter import ProgramExit
 from .isa import Insn, decode, encode
@@ -24,6 +27,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AsmError",
     "BpfError",
+    "BpfVm",
     "DecodeError",
     "ElfError",
     "Function",
@@ -40,6 +44,7 @@ __all__ = [
     "decode",
     "disassemble",
     "encode",
+    "load",
 ]
 
 
@@ -55,3 +60,10 @@ def disassemble(code: bytes | bytearray | memoryview) -> str:
     from .asm import disassemble as _disassemble
 
     return _disassemble(bytes(code))
+
+
+def load(path_or_bytes: str | bytes | os.PathLike[str], *, name: str | None = None) -> Program:
+    """Load a BPF ELF object (as clang emits it) into a Program. Raises :class:`ElfError`."""
+    from .elf import load as _load
+
+    return _load(path_or_bytes, name=name)

@@ -116,48 +116,75 @@ EXIT_TRAP = 70  # EX_SOFTWARE: the guest program trapped
 
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("file", type=Path, help="raw bytecode, or assembly source (.s/.asm)")
-    parser.add_argument("args", nargs="*", type=lambda s: int(s, 0), help="integers for r1..r5")
+    parser.add_argument("file", type=Path, help="ELF object, raw bytecode, or assembly source (.s/.asm)")
+    parser.add_argument("args", nargs="*",
+                        help="argv for main (ELF), else integers for r1..r5; put them after --")
+    parser.add_argument("--entry", help="function or section to run instead of main(argc, argv)")
+    parser.add_argument("--dir", action="append", default=[], metavar="HOST[:GUEST]",
+                        help="let the program open files under HOST, seen as GUEST (default: same path)")
     parser.add_argument("--mem", type=Path, help="memory buffer file (r1 = address, r2 = size)")
     parser.add_argument("--mem-out", type=Path, help="write the memory buffer here after the run")
     parser.add_argument("--max-instructions", type=int, help="instruction budget (trap when exceeded)")
     parser.add_argument("--stack-size", type=int, default=512, help="stack bytes per call frame")
+    parser.add_argument("--call-depth", type=int, help="call frames (default 8 for bytecode, 1024 for ELF)")
+    parser.add_argument("--engine", default="interpreter", help="execution engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="report instructions and time")
 
 
-def _load_code(path: Path) -> bytes:
+def _load_code(path: Path) -> tuple[bytes, bool]:
+    """The program bytes and whether they are an ELF object."""
     from .asm import assemble
 
     data = path.read_bytes()
     if data[:4] == b"\x7fELF":
-        raise BpfError(f"{path}: running ELF objects needs the ELF loader, which is not available yet;"
-                       " run raw bytecode or assembly")
+        return data, True
     if path.suffix in (".s", ".asm"):
-        return assemble(data.decode(), source=str(path))
-    return data
+        return assemble(data.decode(), source=str(path)), False
+    return data, False
 
 
-@command("run", "run a BPF program and print r0", _run_arguments)
+def _fs_grants(specs: list[str]) -> dict[str, str]:
+    grants: dict[str, str] = {}
+    for spec in specs:
+        host, _, guest = spec.partition(":")
+        grants[guest or host] = host
+    return grants
+
+
+@command("run", "run a BPF program: main(argc, argv) of an ELF object, or bytecode (prints r0)",
+         _run_arguments)
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
     from .errors import VmTrap
     from .vm import VM
 
-    code = _load_code(args.file)
-    vm = VM(max_instructions=args.max_instructions, stack_size=args.stack_size)
+    code, is_elf = _load_code(args.file)
+    depth = args.call_depth or (1024 if is_elf else 8)
+    vm = VM(args.engine, max_instructions=args.max_instructions, stack_size=args.stack_size,
+            max_call_depth=depth, fs=_fs_grants(args.dir))
     mem = bytearray(args.mem.read_bytes()) if args.mem else None
     start = time.perf_counter()
     try:
-        r0 = vm.run(code, *args.args, mem=mem)
+        if is_elf:
+            from .elf import load
+
+            program = load(code, name=args.file.name)
+            if args.entry:
+                status = vm.run(program, *(int(a, 0) for a in args.args), mem=mem, entry=args.entry)
+            else:
+                status = vm.run_main(program, [str(args.file), *args.args])
+            return status & 0xFF
+        r0 = vm.run(code, *(int(a, 0) for a in args.args), mem=mem, entry=args.entry)
+        print(f"{r0:#x}")
+        return 0
     except VmTrap as trap:
         print(f"bpfvm: {trap}", file=sys.stderr)
         return EXIT_TRAP
     finally:
+        vm.stdout.flush()
         if args.mem_out and mem is not None:
             args.mem_out.write_bytes(mem)
         if args.verbose:
             seconds = time.perf_counter() - start
             print(f"bpfvm: {vm.instructions:,} instructions in {seconds:.3f} s", file=sys.stderr)
-    print(f"{r0:#x}")
-    return 0

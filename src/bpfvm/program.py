@@ -1,6 +1,9 @@
 """A loaded program: decoded instructions split into functions, ready for an engine.
 
-A :class:`Program` is plain data between pipeline stages.  From raw bytecode the functions are
+A :class:`Program` is plain data between pipeline stages.  It is position independent: its
+code, data :class:`Segment` s and :class:`Reloc` s are placed into a VM's memory and linked
+(:func:`link`) when a VM first runs it, so one Program can run in many VMs.  Calls to
+undefined symbols are ``externs`` (pc → name), bound to intrinsics by name at that time.  From raw bytecode the functions are
 found the way the kernel finds subprograms: instruction 0 starts the entry function and every
 ``call local`` (src=1) or ``lddw`` of a function address (src=4) target starts another one.
 Every function must end with ``exit`` or an unconditional jump, and jumps must stay inside
@@ -18,7 +21,7 @@ from .errors import DecodeError, ProgramError
 from .isa import Insn, decode
 from .isa.opcodes import LDDW_FUNC
 
-__all__ = ["Function", "Program"]
+__all__ = ["Function", "GlobalSymbol", "Program", "Reloc", "Segment", "data_patches", "link"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,12 +33,54 @@ class Function:
     end: int
 
 
+@dataclass(frozen=True, slots=True)
+class Segment:
+    """A data section to place in guest memory: ``.rodata*`` (read-only), ``.data*``/``.bss*``."""
+
+    name: str
+    data: bytes  #: initial contents (zeros for .bss)
+    writable: bool
+    align: int = 16
+
+
+@dataclass(frozen=True, slots=True)
+class Reloc:
+    """Patch the guest address of ``target`` + ``addend`` into ``site`` at link time.
+
+    ``site`` is ``"code"`` (then ``offset`` is the byte offset of an ``lddw``, whose 64-bit
+    immediate receives the address) or a segment name (then ``kind`` says how many bytes at
+    ``offset`` receive it: ``"abs64"`` or ``"abs32"``).  ``target`` is ``"code"`` (a function
+    address: code base + byte offset) or a segment name.
+    """
+
+    site: str
+    offset: int
+    kind: str  #: "imm64" | "abs64" | "abs32"
+    target: str
+    addend: int
+
+
+@dataclass(frozen=True, slots=True)
+class GlobalSymbol:
+    """A named object in a segment (or a function in ``"code"``), for access by name."""
+
+    name: str
+    segment: str
+    offset: int
+    size: int
+
+
 @dataclass(frozen=True, eq=False)
 class Program:
-    """Decoded instructions plus their functions, in slot order.
+    """Decoded instructions plus their functions, in slot order, and what linking needs.
 
     ``insns`` are the instructions in order; ``functions`` maps names to functions in order
     of their start slot; ``entry`` names the function a run starts in by default.
+    ``segments``/``relocs`` describe the data to place and patch; ``externs`` maps the pc of
+    each call to an undefined symbol to that symbol's name; ``symbols`` names data objects;
+    ``sections`` maps each executable section name to the functions it holds (its first one
+    is the program of that ``SEC()``); ``lines`` maps pcs to ``(file, line)`` when the
+    object had debug information.
     """
 
     insns: tuple[Insn, ...]
@@ -43,6 +88,12 @@ class Program:
     entry: str
     name: str = "<bytecode>"
     _by_pc: dict[int, Insn] = field(default_factory=dict, repr=False, compare=False)
+    segments: tuple[Segment, ...] = ()
+    relocs: tuple[Reloc, ...] = ()
+    externs: dict[int, str] = field(default_factory=dict)
+    symbols: dict[str, GlobalSymbol] = field(default_factory=dict)
+    sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    lines: dict[int, tuple[str, int]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:
@@ -58,8 +109,13 @@ class Program:
 
     @classmethod
     def from_insns(cls, insns: Sequence[Insn], name: str = "<bytecode>",
-                   names: dict[int, str] | None = None) -> Program:
-        """Build a Program from decoded instructions; ``names`` maps start slots to names."""
+                   names: dict[int, str] | None = None, *, entry: str | None = None,
+                   **extra: object) -> Program:
+        """Build a Program from decoded instructions; ``names`` maps start slots to names.
+
+        ``extra`` sets the linking fields (``segments``, ``relocs``, ``externs``, ``symbols``,
+        ``sections``, ``lines``).  Raises :class:`DecodeError` for malformed functions.
+        """
         starts = sorted({0} | _call_targets(insns) | set(names or ()))
         end = insns[-1].pc + insns[-1].width
         functions: dict[str, Function] = {}
@@ -67,7 +123,8 @@ class Program:
             stop = starts[i + 1] if i + 1 < len(starts) else end
             fname = (names or {}).get(start) or ("entry" if start == 0 else f"func_{start}")
             functions[fname] = Function(fname, start, stop)
-        prog = cls(tuple(insns), functions, next(iter(functions)), name, {i.pc: i for i in insns})
+        prog = cls(tuple(insns), functions, entry or next(iter(functions)), name,
+                   {i.pc: i for i in insns}, **extra)  # type: ignore[arg-type]
         prog._check_functions()
         return prog
 
@@ -119,3 +176,35 @@ def _call_targets(insns: Sequence[Insn]) -> set[int]:
         if spec.op == "call_local" or (spec.kind == "lddw" and insn.src == LDDW_FUNC):
             targets.add(insn.pc + 1 + insn.imm)
     return targets
+
+
+def link(program: Program, addresses: dict[str, int]) -> tuple[Insn, ...]:
+    """Apply ``program.relocs`` for segments placed at ``addresses`` (name → guest address,
+    ``"code"`` included); return the patched instructions.
+
+    Data relocations are returned by :func:`data_patches`; this function patches code only.
+    """
+    patched = dict(program._by_pc)
+    for reloc in program.relocs:
+        if reloc.site != "code":
+            continue
+        pc = reloc.offset // 8
+        insn = patched[pc]
+        value = (addresses[reloc.target] + reloc.addend) & 0xFFFF_FFFF_FFFF_FFFF
+        lo, hi = value & 0xFFFF_FFFF, value >> 32
+        patched[pc] = insn._replace(src=0, imm=lo - (1 << 32) if lo >> 31 else lo,
+                                    imm_hi=hi - (1 << 32) if hi >> 31 else hi)
+    return tuple(patched[i.pc] for i in program.insns)
+
+
+def data_patches(program: Program, addresses: dict[str, int]) -> list[tuple[int, bytes]]:
+    """The (guest address, bytes) writes that apply the data relocations of ``program``."""
+    writes: list[tuple[int, bytes]] = []
+    for reloc in program.relocs:
+        if reloc.site == "code":
+            continue
+        value = addresses[reloc.target] + reloc.addend
+        size = 8 if reloc.kind == "abs64" else 4
+        writes.append((addresses[reloc.site] + reloc.offset,
+                       (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")))
+    return writes

@@ -1,40 +1,56 @@
-"""The VM: one sandbox (memory, helpers, limits) that runs programs on a chosen engine."""
+"""The VM: one sandbox (memory, helpers, intrinsics, limits) that runs programs on an engine."""
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 from collections import OrderedDict
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any, BinaryIO
 
-from .errors import ProgramError
+from .errors import ProgramError, VmTrap
 from .interpreter import Compiled, ProgramExit, compile_program
 from .isa import encode
-from .memory import Memory
-from .program import Program
+from .memory import Memory, Region
+from .program import Program, data_patches, link
+from .runtime.intrinsics import IntrinsicTable
 
-__all__ = ["ENGINES", "VM"]
+__all__ = ["ENGINES", "VM", "Globals"]
 
 #: Engines a VM can run programs on.
 ENGINES = ("interpreter",)
 
 _UNBOUNDED = 1 << 62
 _MIB = 1 << 20
+_M64 = 0xFFFF_FFFF_FFFF_FFFF
 
 
 class VM:
     """A BPF sandbox.
 
-    ``stack_size`` is the stack of each call frame (512 like the kernel) and
-    ``max_call_depth`` the number of frames (8 like the kernel); ``max_instructions`` bounds
-    every run (:class:`~bpfvm.errors.VmTrap` of kind ``BUDGET`` when exceeded).  Helpers are
-    Python callables registered by id in :attr:`helpers`: they receive r1..r5 as ints and return
-    r0 (``None`` counts as 0); they may use :attr:`memory` to touch guest memory and raise
-    :class:`~bpfvm.interpreter.ProgramExit` to end the program.
+    ``stack_size`` is the stack of each call frame (512, the BPF backend's frame limit and the
+    kernel's) and ``max_call_depth`` the number of frames (8 like the kernel; ordinary C
+    programs want more, e.g. 1024: frames are committed lazily, so that costs nothing unless
+    used).  ``max_instructions`` bounds every run (:class:`~bpfvm.errors.VmTrap` of kind
+    ``BUDGET`` when exceeded).
+
+    Helpers are Python callables registered by id in :attr:`helpers`: they receive r1..r5 as
+    ints and return r0 (``None`` counts as 0).  Intrinsics are registered by symbol name in
+    :attr:`intrinsics` (see :mod:`bpfvm.runtime.intrinsics`); calls to undefined symbols of an
+    ELF program bind to them, else to bpfvm's libc, when the program first runs — unbound names
+    are a :class:`~bpfvm.errors.ProgramError` listing them, unless ``lazy_binding`` (then the
+    call traps).  Host functions may use :attr:`memory`, :attr:`heap`, the streams and
+    :meth:`call`, and raise :class:`~bpfvm.interpreter.ProgramExit` to end the program.
+
+    Guest file access goes only to the host directories in ``fs`` (guest prefix → host dir).
     """
 
     def __init__(self, engine: str = "interpreter", *, stack_size: int = 512, max_call_depth: int = 8,
                  max_instructions: int | None = None, memory_size: int = 256 * _MIB,
-                 helpers: dict[int, Callable[..., Any]] | None = None) -> None:
+                 heap_size: int = 64 * _MIB, helpers: Mapping[int, Callable[..., Any]] | None = None,
+                 lazy_binding: bool = False, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None,
+                 stderr: BinaryIO | None = None, fs: Mapping[str, str] | None = None,
+                 env: Mapping[str, str] | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if stack_size <= 0 or stack_size % 8 or max_call_depth <= 0:
@@ -43,13 +59,40 @@ class VM:
         self.stack_size = stack_size
         self.max_call_depth = max_call_depth
         self.max_instructions = max_instructions
+        self.lazy_binding = lazy_binding
         self.helpers: dict[int, Callable[..., Any]] = dict(helpers or {})
+        self.intrinsics = IntrinsicTable()
         self.memory = Memory(memory_size, ro_size=min(64 * _MIB, memory_size // 4),
                              stack_size=stack_size * max_call_depth)
+        self.heap_region: Region = self.memory.map("heap", heap_size, writable=True)
+        self._heap: Any = None
+        self.stdin: BinaryIO = stdin or sys.stdin.buffer
+        self.stdout: BinaryIO = stdout or sys.stdout.buffer
+        self.stderr: BinaryIO = stderr or sys.stderr.buffer
+        self.fs: dict[str, str] = dict(fs or {})
+        self.env: dict[str, str] = dict(env or {})
+        #: pc of the current intrinsic call, and the registers it sees (r1..r5, r10 live).
+        self.pc = 0
+        self.regs: list[int] = [0] * 11
         #: Instructions executed by the last run.
         self.instructions = 0
+        #: Per-VM state of libc (open files, strtok position …), owned by bpfvm.libc.
+        self.libc_state: dict[str, Any] = {}
         self._programs: OrderedDict[bytes, Program] = OrderedDict()
         self._compiled: dict[int, Compiled] = {}
+        self._addresses: dict[int, dict[str, int]] = {}
+        self._running: Compiled | None = None
+        if sys.getrecursionlimit() < 4 * max_call_depth + 1000:
+            sys.setrecursionlimit(4 * max_call_depth + 1000)
+
+    @property
+    def heap(self) -> Any:
+        """The guest heap allocator (bpfvm.runtime.heap.Heap), created on first use."""
+        if self._heap is None:
+            from .runtime.heap import Heap
+
+            self._heap = Heap(self.memory, self.heap_region)
+        return self._heap
 
     # -- loading -----------------------------------------------------------------------------
     def program(self, code: bytes | bytearray | memoryview | Program) -> Program:
@@ -66,20 +109,55 @@ class VM:
         return prog
 
     def compile(self, program: Program) -> Compiled:
-        """Compile ``program`` for this VM's engine (once per program)."""
+        """Place ``program`` in memory, link it, bind its externs and compile it (once)."""
         compiled = self._compiled.get(id(program))
         if compiled is not None and compiled.program is program:
             return compiled
+        bound = self._bind(program)
         mark = self.memory.mark()
-        code = self.memory.map(f"code:{program.name}", _code_bytes(program), writable=False, align=8)
         try:
-            compiled = compile_program(program, self.memory, self.helpers, frame_size=self.stack_size,
-                                       max_depth=self.max_call_depth, code_base=code.base)
+            addresses = self._place(program)
+            linked = dataclasses.replace(program, insns=link(program, addresses))
+            compiled = compile_program(linked, self.memory, self.helpers, frame_size=self.stack_size,
+                                       max_depth=self.max_call_depth, code_base=addresses["code"],
+                                       intrinsics=bound, context=self)
         except BaseException:
             self.memory.release(mark)
             raise
+        compiled.program = program
         self._compiled[id(program)] = compiled
+        self._addresses[id(program)] = addresses
         return compiled
+
+    def _place(self, program: Program) -> dict[str, int]:
+        code = self.memory.map(f"code:{program.name}", encode(program.insns), writable=False, align=8)
+        addresses = {"code": code.base}
+        for seg in program.segments:
+            region = self.memory.map(f"{program.name}:{seg.name}", seg.data, writable=seg.writable,
+                                     align=max(seg.align, 1))
+            addresses[seg.name] = region.base
+        for address, data in data_patches(program, addresses):
+            self.memory.buf[address:address + len(data)] = data
+        return addresses
+
+    def _bind(self, program: Program) -> dict[int, Callable[..., Any] | None]:
+        if not program.externs:
+            return {}
+        from .libc import LIBC
+
+        bound: dict[int, Callable[..., Any] | None] = {}
+        missing: set[str] = set()
+        for pc, name in program.externs.items():
+            found = self.intrinsics.get(name) or LIBC.get(name)
+            if found is None:
+                missing.add(name)
+                bound[pc] = None
+            else:
+                bound[pc] = found.bind(self, self.regs)
+        if missing and not self.lazy_binding:
+            raise ProgramError(f"{program.name}: no intrinsic for {', '.join(sorted(missing))} "
+                               "(register them in vm.intrinsics, or pass lazy_binding=True)")
+        return bound
 
     # -- running -----------------------------------------------------------------------------
     def run(self, program: bytes | bytearray | memoryview | Program, *args: int,
@@ -88,44 +166,141 @@ class VM:
 
         With ``mem``, its bytes are copied into guest memory, r1 is their guest address and r2
         their length; a writable ``mem`` receives the final bytes back, even after a trap.
-        Otherwise ``args`` (at most 5 ints) go to r1..r5.  Raises :class:`VmTrap` on a guest
-        fault, :class:`DecodeError`/:class:`ProgramError` for bad programs.
+        Otherwise ``args`` (at most 5 ints) go to r1..r5.  ``entry`` names a function or an ELF
+        section.  Raises :class:`VmTrap` on a guest fault (with ``file:line`` in its message
+        when the program has debug information), :class:`DecodeError`/:class:`ProgramError`
+        for bad programs.
         """
         prog = self.program(program)
         if mem is not None and args:
             raise ValueError("pass either mem or register arguments, not both")
         if len(args) > 5:
             raise ValueError(f"at most 5 register arguments, got {len(args)}")
-        name = entry or prog.entry
-        func = prog.functions.get(name)
-        if func is None:
-            raise ProgramError(f"no function {name!r} in {prog.name}; have {', '.join(prog.functions)}")
+        start = _entry(prog, entry)
         compiled = self.compile(prog)
         mark = self.memory.mark()
         try:
-            regs = tuple(a & 0xFFFF_FFFF_FFFF_FFFF for a in args)
+            regs = tuple(a & _M64 for a in args)
             if mem is not None:
                 region = self.memory.map("mem", bytes(mem), writable=True)
                 regs = (region.base, region.size)
                 compiled.state.packet_addr, compiled.state.packet_len = region.base, region.size
             try:
-                budget = _UNBOUNDED if self.max_instructions is None else self.max_instructions
-                r0, _ = compiled.call(func.start, regs, budget)
-            except ProgramExit as stop:
-                r0 = stop.value & 0xFFFF_FFFF_FFFF_FFFF
+                return self._call(compiled, start, regs)
             finally:
-                self.instructions = compiled.executed
                 if mem is not None and isinstance(mem, bytearray | memoryview) and not _readonly(mem):
                     mem[:] = self.memory.buf[regs[0]:regs[0] + len(mem)]
-            return r0
         finally:
             compiled.state.packet_addr = compiled.state.packet_len = 0
             self.memory.release(mark)
 
+    def run_main(self, program: Program, argv: Sequence[str | bytes], entry: str | None = None) -> int:
+        """Run ``main(argc, argv)`` with ``argv`` as NUL-terminated strings in guest memory.
+
+        Returns main's return value, or the status passed to ``exit()``, as a C int.
+        """
+        mark = self.memory.mark()
+        try:
+            strings = [s.encode() if isinstance(s, str) else bytes(s) for s in argv]
+            table = self.memory.map("argv", 8 * (len(strings) + 1), writable=True, align=8)
+            for i, text in enumerate(strings):
+                region = self.memory.map(f"argv[{i}]", text + b"\0", writable=True, align=1)
+                self.memory.store(table.base + 8 * i, 8, region.base)
+            r0 = self.run(program, len(strings), table.base, entry=entry or "main")
+        finally:
+            self.memory.release(mark)
+        return ((r0 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
+
+    def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...]) -> int:
+        budget = _UNBOUNDED if self.max_instructions is None else self.max_instructions
+        outer, self._running = self._running, compiled
+        try:
+            r0, _ = compiled.call(start, regs, budget)
+        except ProgramExit as stop:
+            r0 = stop.value & _M64
+        except VmTrap as trap:
+            _locate(trap, compiled.program)
+            raise
+        finally:
+            self.instructions = compiled.executed
+            self._running = outer
+        return r0
+
+    def call(self, address: int, *args: int) -> int:
+        """Call the guest function at code ``address`` from inside an intrinsic (qsort's
+        comparator, a callback); return its r0.  Raises :class:`VmTrap` for a bad address."""
+        if self._running is None:
+            raise ProgramError("vm.call is only possible while a program runs (from an intrinsic)")
+        try:
+            return self._running.call_nested(address & _M64, tuple(a & _M64 for a in args))
+        except VmTrap as trap:
+            if trap.pc < 0:
+                raise VmTrap(trap.kind, self.pc, trap.reason, trap.addr) from trap
+            raise
+
+    # -- data by name ------------------------------------------------------------------------
+    def address_of(self, program: Program, name: str) -> int:
+        """Guest address of global ``name`` (or function) of ``program`` in this VM."""
+        self.compile(program)
+        sym = program.symbols.get(name)
+        if sym is None:
+            raise ProgramError(f"{program.name}: no global named {name!r}")
+        return self._addresses[id(program)][sym.segment] + sym.offset
+
+    def globals(self, program: Program) -> Globals:
+        """The globals of ``program`` in this VM, readable and writable by name."""
+        self.compile(program)
+        return Globals(self, program)
+
+
+class Globals(Mapping[str, int | bytes]):
+    """Globals of a program in a VM: ``g["counter"]`` reads an int for 1/2/4/8-byte objects
+    (bytes otherwise); assignment writes it back (read-only objects refuse)."""
+
+    def __init__(self, vm: VM, program: Program) -> None:
+        self._vm = vm
+        self._program = program
+
+    def __getitem__(self, name: str) -> int | bytes:
+        size = self._program.symbols[name].size if name in self._program.symbols else 0
+        address = self._vm.address_of(self._program, name)
+        if size in (1, 2, 4, 8):
+            return self._vm.memory.load(address, size)
+        return self._vm.memory.read(address, size)
+
+    def __setitem__(self, name: str, value: int | bytes) -> None:
+        size = self._program.symbols[name].size
+        address = self._vm.address_of(self._program, name)
+        if isinstance(value, int):
+            self._vm.memory.store(address, size, value)
+        else:
+            self._vm.memory.write(address, value[:size])
+
+    def __iter__(self) -> Iterator[str]:
+        return (n for n, s in self._program.symbols.items() if s.segment != "code")
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+
+def _entry(program: Program, entry: str | None) -> int:
+    name = entry or program.entry
+    func = program.functions.get(name)
+    if func is None and name in program.sections and program.sections[name]:
+        func = program.functions.get(program.sections[name][0])
+    if func is None:
+        raise ProgramError(f"no function or section {name!r} in {program.name}; "
+                           f"have {', '.join(program.functions)}")
+    return func.start
+
+
+def _locate(trap: VmTrap, program: Program) -> None:
+    """Add the source position of the trapping pc, when the program has line information."""
+    where = program.lines.get(trap.pc)
+    if where is not None and not getattr(trap, "where", None):
+        trap.where = f"{where[0]}:{where[1]}"  # type: ignore[attr-defined]
+        trap.args = (f"{trap.args[0]} ({trap.where})",)  # type: ignore[attr-defined]
+
 
 def _readonly(mem: bytearray | memoryview) -> bool:
     return isinstance(mem, memoryview) and mem.readonly
-
-
-def _code_bytes(program: Program) -> bytes:
-    return encode(program.insns)

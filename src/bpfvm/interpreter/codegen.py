@@ -310,6 +310,8 @@ class _FunctionWriter:
 
     def _i_call(self, insn: Insn, here: int, loop: object) -> list[str]:
         op = insn.spec.op
+        if insn.pc in self.program.externs:
+            return [f"r0 = _intrinsic({insn.pc}, {self.left}, r10, d, r1, r2, r3, r4, r5)"]
         if op == "call":
             return [f"r0 = _helper({insn.imm}, {insn.pc}, {self.left}, r1, r2, r3, r4, r5)"]
         if op == "call_kfunc":
