@@ -13,6 +13,7 @@ supply the helpers it calls::
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from .compat import BpfVm
 from .errors import AsmError, BpfError, DecodeError, ElfError, ProgramError, TrapKind, VmTrap
@@ -43,6 +44,7 @@ __all__ = [
     "assemble",
     "decode",
     "disassemble",
+    "compile",
     "encode",
     "load",
 ]
@@ -67,3 +69,14 @@ def load(path_or_bytes: str | bytes | os.PathLike[str], *, name: str | None = No
     from .elf import load as _load
 
     return _load(path_or_bytes, name=name)
+
+
+def compile(source: str | os.PathLike[str], **options: Any) -> Program:  # noqa: A001 - bcc's name
+    """Compile C source text (or a path to a .c file) to BPF with the bundled clang and load it.
+
+    ``options`` go to :func:`bpfvm.toolchain.compile` (``flags=[...]``, ``kernel=True``).
+    Raises :class:`bpfvm.toolchain.CompileError` with clang's messages.
+    """
+    from .toolchain import compile as _compile
+
+    return _compile(source, **options)
