@@ -188,3 +188,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
         if args.verbose:
             seconds = time.perf_counter() - start
             print(f"bpfvm: {vm.instructions:,} instructions in {seconds:.3f} s", file=sys.stderr)
+
+
+# ---------------------------------------------------------------- cc
+
+def _cc_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("source", type=Path, help="C source file")
+    parser.add_argument("-o", "--output", type=Path, help="object file (default: SOURCE with suffix .o)")
+    parser.add_argument("--kernel", action="store_true",
+                        help="kernel-style program: no bpfvm libc headers, -mcpu=v3")
+    parser.add_argument("flags", nargs=argparse.REMAINDER,
+                        help="more clang flags, after SOURCE (e.g. -DN=3 -Wall)")
+
+
+@command("cc", "compile C to a BPF ELF object with bpfvm's libc headers (clang from ziglang)",
+         _cc_arguments)
+def _cmd_cc(args: argparse.Namespace) -> int:
+    from .toolchain import compile_c
+
+    flags, output = list(args.flags), args.output
+    if "-o" in flags[:-1]:  # "-o OUT" given after SOURCE lands among the clang flags
+        at = flags.index("-o")
+        output = Path(flags[at + 1])
+        del flags[at:at + 2]
+    compile_c(args.source, output=output, flags=flags, kernel=args.kernel)
+    return 0

@@ -63,9 +63,26 @@ class Intrinsic:
         kwargs: dict[str, Any] = {}
         for name in self.context:
             kwargs[name] = vm if name == "vm" else regs
+        lead = tuple(kwargs.pop(name) for name in _leading_context(fn))
+        if lead:  # ``def strlen(vm, s)``: context before the registers goes by position
+            return lambda *r: fn(*lead, *r[:nargs], **kwargs)
         if not kwargs:
             return lambda *r: fn(*r[:nargs])
         return lambda *r: fn(*r[:nargs], **kwargs)
+
+
+def _leading_context(fn: Callable[..., Any]) -> tuple[str, ...]:
+    """Names of the context parameters that come, positionally, before every register one."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return ()
+    names: list[str] = []
+    for p in params:
+        if p.name not in _CONTEXT or p.kind not in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD):
+            break
+        names.append(p.name)
+    return tuple(names)
 
 
 def intrinsic(name: str | None = None) -> Callable[[Callable[..., Any]], Intrinsic]:
