@@ -21,6 +21,7 @@ from .interpreter import ProgramExit
 from .isa import Insn, decode, encode
 from .memory import Memory
 from .program import Function, Program
+from .toolchain import CompileError
 from .vm import VM
 
 __version__ = "0.1.0"
@@ -29,6 +30,7 @@ __all__ = [
     "AsmError",
     "BpfError",
     "BpfVm",
+    "CompileError",
     "DecodeError",
     "ElfError",
     "Function",

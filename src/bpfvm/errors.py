@@ -87,6 +87,8 @@ class TrapKind(enum.Enum):
     ABORT = "abort"
     #: Heap misuse detected by the allocator (double free, bad pointer).
     HEAP = "heap"
+    #: A function's last instruction, a call to a function that should not return, returned.
+    FELL_OFF = "fell-off"
 
 
 class VmTrap(BpfError):

@@ -3,10 +3,12 @@
 A :class:`Program` is plain data between pipeline stages.  It is position independent: its
 code, data :class:`Segment` s and :class:`Reloc` s are placed into a VM's memory and linked
 (:func:`link`) when a VM first runs it, so one Program can run in many VMs.  Calls to
-undefined symbols are ``externs`` (pc → name), bound to intrinsics by name at that time.  From raw bytecode the functions are
-found the way the kernel finds subprograms: instruction 0 starts the entry function and every
-``call local`` (src=1) or ``lddw`` of a function address (src=4) target starts another one.
-Every function must end with ``exit`` or an unconditional jump, and jumps must stay inside
+undefined symbols are ``externs`` (pc → name), bound to intrinsics by name at that time.
+
+From raw bytecode the functions are found the way the kernel finds subprograms: instruction 0
+starts the entry function and every ``call local`` (src=1) or ``lddw`` of a function address
+(src=4) target starts another one.  Every function must end with ``exit`` or an unconditional
+jump (ELF programs: or a call to a noreturn function), and jumps must stay inside
 their function (kernel ``check_subprogs``).  The ELF loader builds Programs with named
 functions from symbol tables.
 """
@@ -94,6 +96,9 @@ class Program:
     symbols: dict[str, GlobalSymbol] = field(default_factory=dict)
     sections: dict[str, tuple[str, ...]] = field(default_factory=dict)
     lines: dict[int, tuple[str, int]] = field(default_factory=dict, repr=False)
+    #: Functions may end with a call (clang ends a function with its call to a noreturn
+    #: function such as exit); if that call returns, the run traps FELL_OFF.
+    noreturn_tails: bool = False
 
     @classmethod
     def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:
@@ -158,7 +163,8 @@ class Program:
             if not body:
                 raise DecodeError(f"function {func.name} is empty", func.start)
             last = body[-1]
-            if last.spec.kind not in ("exit", "ja", "gotol"):
+            ends = _NORETURN_ENDS if self.noreturn_tails else _ENDS
+            if last.spec.kind not in ends:
                 raise DecodeError(f"function {func.name} does not end with exit or an unconditional jump",
                                   last.pc)
             for insn in body:
@@ -167,6 +173,10 @@ class Program:
                     continue
                 if not func.start <= target < func.end:
                     raise DecodeError(f"jump from {func.name} to slot {target} leaves the function", insn.pc)
+
+
+_ENDS = ("exit", "ja", "gotol")
+_NORETURN_ENDS = (*_ENDS, "call", "callx")
 
 
 def _call_targets(insns: Sequence[Insn]) -> set[int]:

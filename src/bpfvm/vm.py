@@ -161,7 +161,8 @@ class VM:
 
     # -- running -----------------------------------------------------------------------------
     def run(self, program: bytes | bytearray | memoryview | Program, *args: int,
-            mem: bytes | bytearray | memoryview | None = None, entry: str | None = None) -> int:
+            mem: bytes | bytearray | memoryview | None = None, entry: str | None = None,
+            _at_return: Callable[[VM], None] | None = None) -> int:
         """Run ``program`` and return r0.
 
         With ``mem``, its bytes are copied into guest memory, r1 is their guest address and r2
@@ -186,7 +187,7 @@ class VM:
                 regs = (region.base, region.size)
                 compiled.state.packet_addr, compiled.state.packet_len = region.base, region.size
             try:
-                return self._call(compiled, start, regs)
+                return self._call(compiled, start, regs, _at_return)
             finally:
                 if mem is not None and isinstance(mem, bytearray | memoryview) and not _readonly(mem):
                     mem[:] = self.memory.buf[regs[0]:regs[0] + len(mem)]
@@ -206,16 +207,19 @@ class VM:
             for i, text in enumerate(strings):
                 region = self.memory.map(f"argv[{i}]", text + b"\0", writable=True, align=1)
                 self.memory.store(table.base + 8 * i, 8, region.base)
-            r0 = self.run(program, len(strings), table.base, entry=entry or "main")
+            r0 = self.run(program, len(strings), table.base, entry=entry or "main", _at_return=_finish)
         finally:
             self.memory.release(mark)
         return ((r0 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
 
-    def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...]) -> int:
+    def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...],
+              at_return: Callable[[VM], None] | None = None) -> int:
         budget = _UNBOUNDED if self.max_instructions is None else self.max_instructions
         outer, self._running = self._running, compiled
         try:
             r0, _ = compiled.call(start, regs, budget)
+            if at_return is not None:  # still "running": atexit handlers may call guest code
+                at_return(self)
         except ProgramExit as stop:
             r0 = stop.value & _M64
         except VmTrap as trap:
@@ -281,6 +285,13 @@ class Globals(Mapping[str, int | bytes]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _finish(vm: VM) -> None:
+    """What C's startup code does after main returns: atexit handlers, flush streams."""
+    from .libc import finish
+
+    finish(vm)
 
 
 def _entry(program: Program, entry: str | None) -> int:

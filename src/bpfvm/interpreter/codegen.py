@@ -176,6 +176,8 @@ class _FunctionWriter:
             nxt = last.pc + last.width
             if nxt < self.func.end:
                 self.emit(body, self.goto(nxt, i, loop))
+            else:  # a noreturn call returned (see Program.noreturn_tails)
+                self.emit(body, f"_fell_off({last.pc}, n)")
 
     def emit_budget_tail(self, block: list[Insn], i: int, loop: tuple[int, int] | None, depth: int) -> None:
         """The budget runs out inside this block: run the instructions it still allows, then trap.

@@ -205,6 +205,11 @@ def _runtime(program: Program, memory: Memory, helpers: Mapping[int, Helper], la
         raise VmTrap(TrapKind.STACK_OVERFLOW, pc, f"access of {size} bytes at r10{off:+d} is outside the "
                      f"{layout.frame_size}-byte stack frame")
 
+    def fell_off(pc: int, left: int) -> None:
+        state.left = left
+        raise VmTrap(TrapKind.FELL_OFF, pc, "the call ending this function returned: execution fell off "
+                     "the end of the function")
+
     def depth(pc: int, left: int) -> None:
         state.left = left
         raise VmTrap(TrapKind.CALL_DEPTH, pc, f"more than {layout.max_depth} nested call frames")
@@ -244,6 +249,7 @@ def _runtime(program: Program, memory: Memory, helpers: Mapping[int, Helper], la
 
     return {
         "mem": buf, "chk": chk, "_budget": budget, "_depth": depth, "_stack_overflow": stack_overflow,
+        "_fell_off": fell_off,
         "_helper": helper,
         "_callx": callx, "_ldpkt": ldpkt, "_may_goto": may_goto, "_functions": functions,
         "u16": structs["u16"].unpack_from, "u32": structs["u32"].unpack_from,
