@@ -126,7 +126,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mem-out", type=Path, help="write the memory buffer here after the run")
     parser.add_argument("--max-instructions", type=int, help="instruction budget (trap when exceeded)")
     parser.add_argument("--stack-size", type=int, default=512, help="stack bytes per call frame")
-    parser.add_argument("--call-depth", type=int, help="call frames (default 8 for bytecode, 1024 for ELF)")
+    parser.add_argument("--call-depth", type=int, default=128,
+                        help="call frames of --stack-size bytes (default 128: a 64 KiB stack; kernel: 8)")
     parser.add_argument("--engine", default="interpreter", help="execution engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="report instructions and time")
 
@@ -160,9 +161,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .vm import VM
 
     code, is_elf = _load_code(args.file)
-    depth = args.call_depth or (1024 if is_elf else 8)
     vm = VM(args.engine, max_instructions=args.max_instructions, stack_size=args.stack_size,
-            max_call_depth=depth, fs=_fs_grants(args.dir))
+            max_call_depth=args.call_depth, fs=_fs_grants(args.dir))
     mem = bytearray(args.mem.read_bytes()) if args.mem else None
     start = time.perf_counter()
     try:

@@ -30,7 +30,6 @@ class BpfVm:
     """A VM with the seed's interface: ``intrinsics`` by attribute, ``regs`` as a list."""
 
     def __init__(self, **options: Any) -> None:
-        options.setdefault("max_call_depth", 1024)
         self.vm = VM(**options)
         self.intrinsics = self.vm.intrinsics
         self.regs: list[int] = [0] * 11

@@ -29,9 +29,9 @@ class VM:
     """A BPF sandbox.
 
     ``stack_size`` is the stack of each call frame (512, the BPF backend's frame limit and the
-    kernel's) and ``max_call_depth`` the number of frames (8 like the kernel; ordinary C
-    programs want more, e.g. 1024: frames are committed lazily, so that costs nothing unless
-    used).  ``max_instructions`` bounds every run (:class:`~bpfvm.errors.VmTrap` of kind
+    kernel's) and ``max_call_depth`` the number of frames: 128 by default, a 64 KiB stack for
+    C programs (pages are committed lazily, so unused depth costs nothing); ``max_call_depth=8``
+    is the kernel's limit.  ``max_instructions`` bounds every run (:class:`~bpfvm.errors.VmTrap` of kind
     ``BUDGET`` when exceeded).
 
     Helpers are Python callables registered by id in :attr:`helpers`: they receive r1..r5 as
@@ -45,7 +45,7 @@ class VM:
     Guest file access goes only to the host directories in ``fs`` (guest prefix → host dir).
     """
 
-    def __init__(self, engine: str = "interpreter", *, stack_size: int = 512, max_call_depth: int = 8,
+    def __init__(self, engine: str = "interpreter", *, stack_size: int = 512, max_call_depth: int = 128,
                  max_instructions: int | None = None, memory_size: int = 256 * _MIB,
                  heap_size: int = 64 * _MIB, helpers: Mapping[int, Callable[..., Any]] | None = None,
                  lazy_binding: bool = False, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None,
