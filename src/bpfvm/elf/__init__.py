@@ -1,5 +1,7 @@
-"""ELF objects: the read-only reader the loader and the disassembler build on."""
+"""ELF objects: the read-only reader, and the loader that turns an object into a Program."""
 
+from .lines import DebugInfoWarning
+from .loader import CODE, COMMON_SEGMENT, load
 from .reader import (
     EM_BPF,
     RELOC_TYPE_NAMES,
@@ -17,6 +19,8 @@ from .reader import (
 )
 
 __all__ = [
+    "CODE",
+    "COMMON_SEGMENT",
     "EM_BPF",
     "RELOC_TYPE_NAMES",
     "SHF_ALLOC",
@@ -25,9 +29,11 @@ __all__ = [
     "SHN_ABS",
     "SHN_COMMON",
     "SHN_UNDEF",
+    "DebugInfoWarning",
     "ObjectFile",
     "Relocation",
     "Section",
     "Symbol",
+    "load",
     "read_object",
 ]

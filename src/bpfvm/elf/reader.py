@@ -107,7 +107,8 @@ class Section:
     """One section header with its contents (empty for ``SHT_NOBITS``) and the relocations applied to it.
 
     ``type`` is the pyelftools name (``SHT_PROGBITS``, ``SHT_REL`` …, or the hex number of a type
-    pyelftools does not know); ``flags`` is the raw ``sh_flags``.
+    pyelftools does not know); ``flags`` is the raw ``sh_flags``; ``link``, ``info`` and ``align``
+    are the raw ``sh_link``, ``sh_info`` and ``sh_addralign``.
     """
 
     index: int
@@ -119,6 +120,9 @@ class Section:
     size: int
     data: bytes
     relocations: list[Relocation]
+    link: int = 0
+    info: int = 0
+    align: int = 0
 
     @property
     def is_code(self) -> bool:
@@ -204,6 +208,11 @@ def _read_symbols(elf: ELFFile) -> list[Symbol]:
         table = next((s for s in elf.iter_sections() if isinstance(s, SymbolTableSection)), None)
     if table is None:
         return []
+    strings = table.stringtable.header["sh_size"]
+    for number, sym in enumerate(table.iter_symbols()):
+        if sym.entry["st_name"] >= max(strings, 1):
+            raise ElfError(f"symbol #{number}: name offset {sym.entry['st_name']:#x} is outside the string "
+                           f"table ({strings:#x} bytes)")
     return [_symbol(elf, sym) for sym in table.iter_symbols()]
 
 
@@ -229,7 +238,8 @@ def _read_section(elf: ELFFile, index: int, symbols: list[Symbol]) -> Section:
     data = b"" if header["sh_type"] == "SHT_NOBITS" else section.data()
     relocs = [r for rel in _relocation_sections_for(elf, index) for r in _relocations(rel, symbols)]
     return Section(index, section.name, _enum_name(header["sh_type"]), header["sh_flags"], header["sh_addr"],
-                   header["sh_offset"], header["sh_size"], bytes(data), relocs)
+                   header["sh_offset"], header["sh_size"], bytes(data), relocs, header["sh_link"],
+                   header["sh_info"], header["sh_addralign"])
 
 
 def _relocation_sections_for(elf: ELFFile, index: int) -> list[RelocationSection]:
