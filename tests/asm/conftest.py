@@ -8,27 +8,20 @@ is missing.  The conformance corpus is read from ``../shared/conformance`` besid
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from ..conftest import compile_fixture
+
 FIXTURES = Path(__file__).parent / "fixtures"
 CONFORMANCE = Path(__file__).resolve().parents[3] / "shared" / "conformance"
-OBJDUMP = "llvm-objdump-19"
-CFLAGS = ["-target", "bpfel-freestanding", "-mcpu=v4", "-O2", "-g", "-fno-sanitize=all"]
 
 
 def compile_bpf(source: Path, output: Path) -> Path:
     """Compile (or assemble) ``source`` into a BPF object with the bundled clang."""
-    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, "-c", str(source), "-o", str(output)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode:
-        raise RuntimeError(f"compiling {source.name} failed:\n{result.stderr}")
-    return output
+    return compile_fixture(source, output)
 
 
 @pytest.fixture(scope="session")
@@ -37,20 +30,6 @@ def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("objects")
     sources = sorted(FIXTURES.glob("*.c")) + sorted(FIXTURES.glob("*.s"))
     return {src.name: compile_bpf(src, out / f"{src.stem}.o") for src in sources}
-
-
-@pytest.fixture(scope="session")
-def objdump() -> Callable[..., str]:
-    """Run llvm-objdump-19 with the given arguments and return its stdout (skip if not installed)."""
-    if shutil.which(OBJDUMP) is None:
-        pytest.skip(f"{OBJDUMP} not installed (Debian package llvm-19); it is the reference disassembler")
-
-    def run(*args: str | Path, cwd: Path | None = None) -> str:
-        result = subprocess.run([OBJDUMP, *map(str, args)], capture_output=True, text=True, cwd=cwd)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    return run
 
 
 @pytest.fixture(scope="session")

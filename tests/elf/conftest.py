@@ -9,31 +9,20 @@ missing.
 
 from __future__ import annotations
 
-import re
-import shlex
-import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
 
+from ..conftest import compile_fixture
+
 FIXTURES = Path(__file__).parent / "fixtures"
-OBJDUMP = "llvm-objdump-19"
-CFLAGS = ["-target", "bpfel-freestanding", "-mcpu=v4", "-O2", "-g", "-fno-sanitize=all", "-fno-builtin"]
+CFLAGS = ["-fno-builtin"]
 
 
 def compile_c(source: Path, output: Path, extra: Sequence[str] = ()) -> Path:
-    """Compile a C fixture with the bundled clang, adding the flags its ``cflags:`` comment names
-    and then ``extra``."""
-    comment = re.search(r"cflags:(.*)", source.read_text())
-    flags = [*(shlex.split(comment.group(1)) if comment else []), *extra]
-    cmd = [sys.executable, "-m", "ziglang", "cc", *CFLAGS, *flags, "-c", str(source), "-o", str(output)]
-    result = subprocess.run(cmd, capture_output=True, text=True)
-    if result.returncode:
-        raise RuntimeError(f"compiling {source.name} failed:\n{result.stderr}")
-    return output
+    """Compile a C fixture with the shared fixture compiler plus ``-fno-builtin`` and ``extra``."""
+    return compile_fixture(source, output, [*CFLAGS, *extra])
 
 
 @pytest.fixture(scope="session")
@@ -41,20 +30,6 @@ def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Every C fixture compiled once: name (``relocs.c``) → object path."""
     out = tmp_path_factory.mktemp("elf-objects")
     return {src.name: compile_c(src, out / f"{src.stem}.o") for src in sorted(FIXTURES.glob("*.c"))}
-
-
-@pytest.fixture(scope="session")
-def objdump() -> Callable[..., str]:
-    """Run llvm-objdump-19 with the given arguments and return its stdout (skip if not installed)."""
-    if shutil.which(OBJDUMP) is None:
-        pytest.skip(f"{OBJDUMP} not installed (Debian package llvm-19); it is the reference for line tables")
-
-    def run(*args: str | Path) -> str:
-        result = subprocess.run([OBJDUMP, *map(str, args)], capture_output=True, text=True)
-        assert result.returncode == 0, result.stderr
-        return result.stdout
-
-    return run
 
 
 @pytest.fixture(scope="session")
