@@ -50,3 +50,34 @@ def test_run_bad_input_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureF
     assert main(["run", str(elf)]) == 1
     err = capsys.readouterr().err
     assert err.startswith("bpfvm: ") and "x.o" in err and "Traceback" not in err
+
+
+def test_cc_then_run_elf_with_granted_directory(tmp_path: Path) -> None:
+    """bpfvm cc + bpfvm run: argv, exit status, stdout, and file access only under --dir."""
+    import subprocess
+    import sys
+
+    src = write(tmp_path, "cat.c", """
+        #include <stdio.h>
+        int main(int argc, char **argv) {
+            if (argc < 2) return 9;
+            FILE *f = fopen(argv[1], "r");
+            if (!f) { printf("cannot open %s\\n", argv[1]); return 4; }
+            int c;
+            while ((c = fgetc(f)) != EOF) putchar(c);
+            fclose(f);
+            return 3;
+        }
+    """)
+    assets = tmp_path / "assets"
+    assets.mkdir()
+    (assets / "in.txt").write_text("granted\n")
+    obj = tmp_path / "cat.o"
+    assert main(["cc", str(src), "-o", str(obj)]) == 0
+    bpfvm_cmd = [sys.executable, "-m", "bpfvm", "run", "--dir", f"{assets}:/data", str(obj), "--"]
+    ok = subprocess.run([*bpfvm_cmd, "/data/in.txt"], capture_output=True, text=True)
+    assert (ok.returncode, ok.stdout, ok.stderr) == (3, "granted\n", "")
+    denied = subprocess.run([*bpfvm_cmd, str(assets / "in.txt")], capture_output=True, text=True)
+    assert (denied.returncode, denied.stdout) == (4, f"cannot open {assets / 'in.txt'}\n")
+    escape = subprocess.run([*bpfvm_cmd, "/data/../assets/in.txt"], capture_output=True, text=True)
+    assert escape.returncode == 4
