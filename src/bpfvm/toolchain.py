@@ -6,10 +6,19 @@ in ``bpfvm/include`` (``-nostdinc -I …``), whose functions are bpfvm's libc in
 bound by name when a VM runs the program.  ``kernel=True`` builds kernel-style programs instead:
 no libc headers, ``-mcpu=v3``.
 
+Ordinary programs go through LLVM IR: clang emits the module as text (``-S -emit-llvm``),
+:func:`bpfvm.legalize.legalize` rewrites its floating-point arithmetic into calls of bpfvm's
+soft-float intrinsics (the BPF backend has no FPU and rejects soft-float libcalls) and passes
+arguments beyond the fifth in an argument block (:mod:`bpfvm.argblock`), llvmlite verifies the
+result, and clang compiles the IR to the object.  Kernel programs skip this and are compiled
+directly.
+
 What the BPF backend cannot compile stays a :class:`CompileError` carrying clang's messages:
-floating-point arithmetic, defining variadic functions, calls with more than five arguments,
-structs returned by value, stack frames over 512 bytes, and struct copies or initialisations
-larger than 1 KiB (they would need a ``memcpy``/``memset`` libcall).
+defining variadic functions, variadic calls with more than five arguments, structs returned by
+value or passed by value beyond the fourth argument, stack frames over 512 bytes, and struct
+copies or initialisations larger than 1 KiB (they would need a ``memcpy``/``memset`` libcall).
+FP the legaliser cannot lower (``long double`` is double here, so this means vectors or
+``_Float16``/``__float128``) is a :class:`CompileError` naming the construct and its line.
 """
 
 from __future__ import annotations
@@ -23,11 +32,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import BpfError
+from .legalize import LegalizeError, legalize
 
 if TYPE_CHECKING:
     from .program import Program
 
-__all__ = ["INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "CompileError", "cc_command", "compile", "compile_c"]
+__all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "CompileError", "cc_command", "compile",
+           "compile_c", "compile_ir"]
 
 #: bpfvm's libc headers.
 INCLUDE = Path(__file__).with_name("include")
@@ -48,6 +59,10 @@ LIBC_FLAGS: tuple[str, ...] = (
     "-fno-sanitize=all", "-fno-stack-protector", "-fno-builtin", "-ffreestanding",
     "-UNDEBUG", "-nostdinc", "-I", str(INCLUDE),
 )
+
+#: Flags for compiling legalised IR to an object (``-mllvm -disable-gotox``: see :data:`LIBC_FLAGS`).
+BACKEND_FLAGS: tuple[str, ...] = ("-target", "bpfel-freestanding", "-mcpu=v4", "-mllvm", "-disable-gotox",
+                                  "-O2", "-Wno-unused-command-line-argument")
 
 #: Flags for kernel-style programs (maps, helpers, ``SEC()``): no libc, ISA v3.
 KERNEL_FLAGS: tuple[str, ...] = ("-target", "bpfel", "-mcpu=v3", "-O2", "-g", "-fno-stack-protector",
@@ -84,12 +99,55 @@ def compile_c(source: str | os.PathLike[str], *, output: Path | None = None, fla
     """
     if _is_path(source):
         path = Path(source)
-        target = output or path.with_suffix(".o")
-        return _run(cc_command(flags, kernel=kernel) + ["-c", str(path), "-o", str(target)], str(path),
-                    None, target)
-    target = output or _scratch_file()
-    return _run(cc_command(flags, kernel=kernel) + ["-x", "c", "-c", "-", "-o", str(target)], "<source>",
-                str(source).encode(), target)
+        name, target, stdin, inputs = str(path), output or path.with_suffix(".o"), None, [str(path)]
+    else:
+        name, target, stdin = "<source>", output or _scratch_file(), str(source).encode()
+        inputs = ["-x", "c", "-"]
+    if kernel:
+        return _run(cc_command(flags, kernel=True) + ["-c", *inputs, "-o", str(target)], name, stdin, target)
+    with tempfile.TemporaryDirectory(prefix="bpfvm-ir-") as tmp:
+        ir = Path(tmp) / "module.ll"
+        _run(cc_command(flags) + ["-Wno-unused-command-line-argument", "-S", "-emit-llvm", *inputs,
+                                  "-o", str(ir)], name, stdin, ir)
+        return compile_ir(ir.read_text(), target, name=name, flags=_backend_flags(flags))
+
+
+def _backend_flags(flags: Sequence[str]) -> list[str]:
+    """The user's flags that matter to code generation: ``-O…``, ``-mcpu=…``, ``-mllvm X``."""
+    kept: list[str] = []
+    for i, flag in enumerate(flags):
+        if flag.startswith(("-O", "-mcpu=")) or flag == "-mllvm" or (i and flags[i - 1] == "-mllvm"):
+            kept.append(flag)
+    return kept
+
+
+def compile_ir(ir: str, output: Path, *, name: str = "<source>", flags: Sequence[str] = ()) -> Path:
+    """Legalise LLVM IR text from clang (bpfel) and compile it to a BPF object at ``output``.
+
+    Raises :class:`CompileError` if the IR holds floating point bpfvm cannot lower, if the
+    rewritten module does not verify, or with clang's messages if the backend fails.
+    """
+    try:
+        legal = legalize(ir, name)
+    except LegalizeError as error:
+        raise CompileError(name, str(error)) from None
+    _verify(legal, name)
+    with tempfile.TemporaryDirectory(prefix="bpfvm-ir-") as tmp:
+        path = Path(tmp) / "legal.ll"
+        path.write_text(legal)
+        command = [sys.executable, "-m", "ziglang", "cc", *BACKEND_FLAGS, *flags, "-c", str(path),
+                   "-o", str(output)]
+        return _run(command, name, None, output)
+
+
+def _verify(ir: str, name: str) -> None:
+    """Check the legalised module with LLVM's verifier (llvmlite, the same LLVM as clang)."""
+    from llvmlite import binding
+
+    try:
+        binding.parse_assembly(ir).verify()
+    except RuntimeError as error:
+        raise CompileError(name, f"bpfvm's IR legaliser produced an invalid module: {error}") from None
 
 
 _SCRATCH: list[tempfile.TemporaryDirectory[str]] = []

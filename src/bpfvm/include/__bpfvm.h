@@ -11,8 +11,8 @@
  * argument at the width its conversion names (%d: the low 32 bits, signed).
  *
  * Limits: at most 16 arguments after the format (more fail to compile with a name that says
- * so); integer, character and pointer arguments only (the BPF backend has no floating point);
- * a struct argument does not compile.
+ * so); integer, character, pointer, float and double arguments; a struct argument does not
+ * compile.
  */
 #ifndef __BPFVM_H
 #define __BPFVM_H
@@ -43,8 +43,16 @@ typedef __WCHAR_TYPE__ wchar_t;
 #define __BPFVM_PRINTF(f, a)
 #endif
 
-/* One variadic argument as the u64 the formatter reads. */
-#define __BPFVM_U64(x) ((unsigned long long)(x))
+/*
+ * One variadic argument as the u64 the formatter reads: integers and pointers converted, a
+ * float or double as the bit pattern of the double it promotes to (so %f reads it back).
+ * The inner _Generic gives a floating operand for every type, so each branch type-checks.
+ */
+#define __BPFVM_U64(x) (__extension__ _Generic((x), \
+    float: __BPFVM_FBITS(x), double: __BPFVM_FBITS(x), long double: __BPFVM_FBITS(x), \
+    default: (unsigned long long)(x)))
+#define __BPFVM_FBITS(x) __builtin_bit_cast(unsigned long long, \
+    (double)(__extension__ _Generic((x), float: (x), double: (x), long double: (x), default: 0.0)))
 #define __BPFVM_CAT(a, b) __BPFVM_CAT_(a, b)
 #define __BPFVM_CAT_(a, b) a##b
 /* Type-check a printf-style call (format warnings) without evaluating or compiling it. */

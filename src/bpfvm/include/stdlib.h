@@ -32,6 +32,10 @@ long strtol(const char *__s, char **__end, int __base);
 unsigned long strtoul(const char *__s, char **__end, int __base);
 long long strtoll(const char *__s, char **__end, int __base);
 unsigned long long strtoull(const char *__s, char **__end, int __base);
+double strtod(const char *__s, char **__end);
+float strtof(const char *__s, char **__end);
+long double strtold(const char *__s, char **__end);
+double atof(const char *__s);
 
 void qsort(void *__base, size_t __n, size_t __size, int (*__cmp)(const void *, const void *));
 void *bsearch(const void *__key, const void *__base, size_t __n, size_t __size,

@@ -8,14 +8,17 @@ Supported: flags ``-+ #0`` (and ``'``, ``I``, accepted and ignored as in the C l
 precision as digits or ``*`` (negative ``*`` width means ``-``; negative precision means none),
 positional arguments ``%N$`` / ``*N$``, length modifiers ``hh h l ll q L j z Z t``, conversions
 ``d i u o x X c s p n m %`` (``%m`` is ``strerror(errno)``; ``%lc``/``%ls`` are treated as
-``%c``/``%s``), and ``f F e E g G`` on the argument's bits read as a ``double`` (the BPF backend
-cannot produce doubles, so these are a courtesy).  glibc's quirks are kept: ``%p`` of NULL is
-``(nil)``, ``%s`` of NULL is ``(null)`` (or nothing when the precision is below 6), an unknown
-conversion is copied literally, and a format ending inside a conversion is an error (-1).
+``%c``/``%s``), and ``f F e E g G a A`` on the argument's bits read as a ``double`` (the
+``<stdio.h>`` macros pass a float or double argument as the bits of the double it promotes to;
+infinities and NaNs print as ``inf``/``nan`` with their sign, as glibc).  glibc's quirks are
+kept: ``%p`` of NULL is ``(nil)``, ``%s`` of NULL is ``(null)`` (or nothing when the precision
+is below 6), an unknown conversion is copied literally, and a format ending inside a conversion
+is an error (-1).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import struct
 from collections.abc import Callable, Sequence
@@ -39,7 +42,7 @@ _SPEC = re.compile(
 _BITS = {b"hh": 8, b"h": 16, None: 32}  # every other modifier: 64
 _SIGNED = b"di"
 _UNSIGNED = b"ouxX"
-_FLOAT = b"fFeEgG"
+_FLOAT = b"fFeEgGaA"
 
 
 class FormatError(Exception):
@@ -127,16 +130,49 @@ def _string(text: bytes | None, spec: _Spec) -> bytes:
 
 
 def _float(bits: int, spec: _Spec) -> bytes:
-    value = struct.unpack("<d", struct.pack("<Q", bits & ((1 << 64) - 1)))[0]
-    fmt = "%" + spec.flags.replace(b"'", b"").replace(b"I", b"").decode()
-    if spec.width is not None:
-        fmt += str(spec.width)
-    if spec.precision is not None:
-        fmt += f".{spec.precision}"
-    if value != value:  # C prints the sign of a NaN; Python does not
-        nan = (b"-nan" if bits >> 63 else b"nan")
-        return _pad(nan.upper() if chr(spec.conv).isupper() else nan, spec)
-    return ((fmt + chr(spec.conv)) % value).encode()
+    """``f F e E g G a A`` of the argument's bits read as a ``double`` (a float was promoted)."""
+    bits &= (1 << 64) - 1
+    value = struct.unpack("<d", struct.pack("<Q", bits))[0]
+    upper = chr(spec.conv).isupper()
+    sign = b"-" if bits >> 63 else b"+" if spec.has(b"+") else b" " if spec.has(b" ") else b""
+    if not math.isfinite(value):  # glibc: "inf"/"nan" (sign of a NaN too), never zero-padded
+        word = b"nan" if value != value else b"inf"
+        return _pad(word.upper() if upper else word, spec, sign)
+    if spec.conv in b"aA":
+        body = _hex_float(abs(value), spec.precision, spec.has(b"#"))
+        prefix, body = sign + b"0x", body
+        if upper:
+            prefix, body = prefix.upper(), body.upper()
+        return _pad(body, spec, prefix, zero_ok=True)
+    fmt = "%" + ("#" if spec.has(b"#") else "") + \
+        (f".{spec.precision}" if spec.precision is not None else "") + chr(spec.conv)
+    return _pad((fmt % abs(value)).encode(), spec, sign, zero_ok=True)
+
+
+def _hex_float(value: float, precision: int | None, point: bool) -> bytes:
+    """glibc's ``%a`` digits after ``0x`` for a finite ``value >= 0``: ``1.8p+0``, ``0x0p+0``;
+    subnormals as ``0.…p-1022``; ``precision`` rounds the 13 fraction digits (nearest even)."""
+    raw = struct.unpack("<Q", struct.pack("<d", value))[0]
+    exponent, fraction = raw >> 52, raw & ((1 << 52) - 1)
+    lead = 1 if exponent else 0
+    power = exponent - 1023 if exponent else (-1022 if fraction else 0)
+    digits = 13
+    if precision is not None and precision < 13:
+        drop = 4 * (13 - precision)
+        mantissa = lead << 52 | fraction
+        half, rest = 1 << (drop - 1), mantissa & ((1 << drop) - 1)
+        mantissa >>= drop
+        if rest > half or (rest == half and mantissa & 1):
+            mantissa += 1
+        lead, fraction = mantissa >> (4 * precision), mantissa & ((1 << (4 * precision)) - 1)
+        digits = precision
+    text = f"{fraction:0{digits}x}" if digits else ""
+    if precision is None:
+        text = text.rstrip("0")
+    elif precision > 13:
+        text += "0" * (precision - 13)
+    dot = "." if text or point else ""
+    return f"{lead}{dot}{text}p{power:+d}".encode()
 
 
 @dataclass
