@@ -1,4 +1,4 @@
-"""bpfvm benchmarks: interpreter throughput in BPF instructions per second.
+"""bpfvm benchmarks: throughput of each engine in BPF instructions per second.
 
 Prints one table measured in one run.  Kernels:
 
@@ -6,6 +6,10 @@ Prints one table measured in one run.  Kernels:
 * ``ldst``    — a load/add/store loop over a 4 KiB buffer, 6 instructions per iteration;
 * ``call``    — a BPF-to-BPF call per iteration (call overhead);
 * ``helper``  — a Python helper call per iteration.
+
+Every kernel runs on every engine (interpreter, jit); the ratio column is the speed-up over the
+interpreter, measured in the same run.  The warm-up run includes the JIT's compile time; the
+timed run does not.
 
 Run: ``make bench`` or ``.venv/bin/python bench/run.py [--scale N]``.  Timing is never asserted
 in tests; this only reports.
@@ -20,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 import bpfvm
+from bpfvm.vm import ENGINES
 
 KERNELS: dict[str, str] = {
     "alu": """
@@ -75,11 +80,11 @@ KERNELS: dict[str, str] = {
 }
 
 
-def measure(name: str, scale: int) -> tuple[int, float]:
+def measure(name: str, scale: int, engine: str) -> tuple[int, float]:
     """Run kernel ``name`` once to warm up, once timed; return (instructions, seconds)."""
     text = KERNELS[name].format(n=200_000 * scale, m=50 * scale)
     code = bpfvm.assemble(text)
-    vm = bpfvm.VM()
+    vm = bpfvm.VM(engine)
     vm.helpers[1] = lambda a, b, c, d, e: a
     mem = bytearray(4096) if name == "ldst" else None
     vm.run(code, mem=mem)
@@ -92,12 +97,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, default=5, help="work multiplier")
     args = parser.parse_args()
-    table = Table(title="bpfvm interpreter throughput (one run)")
-    for column in ("kernel", "instructions", "seconds", "M insn/s"):
+    table = Table(title="bpfvm throughput per engine (one run)")
+    for column in ("kernel", "engine", "instructions", "seconds", "M insn/s", "× interpreter"):
         table.add_column(column, justify="right")
     for name in KERNELS:
-        count, seconds = measure(name, args.scale)
-        table.add_row(name, f"{count:,}", f"{seconds:.3f}", f"{count / seconds / 1e6:.1f}")
+        base = 0.0
+        for engine in ENGINES:
+            count, seconds = measure(name, args.scale, engine)
+            rate = count / seconds
+            base = base or rate
+            table.add_row(name, engine, f"{count:,}", f"{seconds:.3f}", f"{rate / 1e6:.1f}",
+                          f"{rate / base:.1f}")
     Console().print(table)
 
 

@@ -17,8 +17,9 @@ from .runtime.intrinsics import IntrinsicTable
 
 __all__ = ["ENGINES", "VM", "Globals"]
 
-#: Engines a VM can run programs on.
-ENGINES = ("interpreter",)
+#: Engines a VM can run programs on (every test corpus runs through each): the pure-Python
+#: interpreter (the reference) and the LLVM JIT (:mod:`bpfvm.jit`).
+ENGINES = ("interpreter", "jit")
 
 _UNBOUNDED = 1 << 62
 _MIB = 1 << 20
@@ -118,9 +119,10 @@ class VM:
         try:
             addresses = self._place(program)
             linked = dataclasses.replace(program, insns=link(program, addresses))
-            compiled = compile_program(linked, self.memory, self.helpers, frame_size=self.stack_size,
-                                       max_depth=self.max_call_depth, code_base=addresses["code"],
-                                       intrinsics=bound, context=self)
+            compiler = _jit_compile() if self.engine == "jit" else compile_program
+            compiled = compiler(linked, self.memory, self.helpers, frame_size=self.stack_size,
+                                max_depth=self.max_call_depth, code_base=addresses["code"],
+                                intrinsics=bound, context=self)
         except BaseException:
             self.memory.release(mark)
             raise
@@ -285,6 +287,13 @@ class Globals(Mapping[str, int | bytes]):
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
+
+
+def _jit_compile() -> Callable[..., Compiled]:
+    """The JIT's ``compile_program`` (imported on first use: llvmlite loads LLVM)."""
+    from .jit import compile_program as jit_compile_program
+
+    return jit_compile_program  # type: ignore[return-value]  # the same interface
 
 
 def _finish(vm: VM) -> None:

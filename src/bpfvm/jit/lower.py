@@ -1,0 +1,540 @@
+"""Lift BPF functions to LLVM IR (llvmlite): the JIT's code generator.
+
+Every BPF function becomes one LLVM function (ABI of :data:`FUNC_ARGS`)::
+
+    i64 f_<start>(ptr mem, ptr ctx, i64 r1, i64 r2, i64 r3, i64 r4, i64 r5, i64 r10, i64 depth)
+
+``mem`` is the host address of guest address 0 (guest address = offset, see
+:mod:`bpfvm.memory`); ``ctx`` is an array of u64 shared with the Python side (slots
+:data:`CTX_LEFT` … :data:`CTX_EXTRA`).  The function returns r0.  A run ends early when
+``ctx[CTX_STATUS]`` is not :attr:`Status.OK`: the function that traps stores the status, pc,
+address and budget left and returns; every caller checks the status after a call and returns at
+once, so the Python side sees the trap as soon as the outermost function returns.
+
+A CFG pre-pass (the interpreter's ``bpfvm.interpreter.codegen._blocks``) gives one LLVM
+block per BPF basic block.  Registers r0–r9 and the budget counter live in allocas that mem2reg
+promotes; the budget is loaded from ``ctx[CTX_LEFT]`` on entry and stored back before every
+call, trap and return.  Budget semantics are the interpreter's: a block subtracts its length on
+entry; when that goes negative a slow copy of the block (the *tail*) runs the instructions the
+budget still allows and traps ``BUDGET`` at the first one beyond it.
+
+Helpers, intrinsics, ``callx``, legacy packet loads and ``may_goto`` call one host callback
+(:data:`CALLBACK_ARGS`: kind, argument, pc, budget left, r1..r5, r10, depth → r0): an
+external symbol that the JIT linker resolves to a ctypes thunk.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+
+from llvmlite import ir
+
+from ..errors import ProgramError
+from ..interpreter.codegen import Layout
+from ..interpreter.codegen import _blocks as blocks
+from ..isa import Insn
+from ..isa.arith import imm64
+from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
+from ..program import Function, Program
+
+__all__ = [
+    "CALLBACK_ARGS",
+    "CTX_ADDR",
+    "CTX_EXTRA",
+    "CTX_LEFT",
+    "CTX_PC",
+    "CTX_SLOTS",
+    "CTX_STATUS",
+    "FUNC_ARGS",
+    "Callback",
+    "Status",
+    "function_name",
+    "program_module",
+]
+
+#: ctx slots: budget left, status, trap pc, trap address, trap detail (access size | write<<8,
+#: or the r10 offset of a stack overflow).
+CTX_LEFT, CTX_STATUS, CTX_PC, CTX_ADDR, CTX_EXTRA = range(5)
+CTX_SLOTS = 8
+_TRAP_SLOTS = (CTX_STATUS, CTX_PC, CTX_LEFT, CTX_ADDR, CTX_EXTRA)
+#: Number of arguments of a lifted function and of the host callback.
+FUNC_ARGS = 9
+CALLBACK_ARGS = 11
+
+
+class Status(enum.IntEnum):
+    """Why native code returned early (``ctx[CTX_STATUS]``)."""
+
+    OK = 0
+    MEMORY = 1  #: access check failed: ctx holds pc, address, size | write << 8
+    BUDGET = 2  #: instruction budget exhausted at pc
+    STACK_OVERFLOW = 3  #: r10-relative access outside the frame: ctx holds pc, offset, size
+    CALL_DEPTH = 4  #: too many nested frames at pc
+    FELL_OFF = 5  #: a noreturn call returned at pc
+    PENDING = 6  #: a Python exception is stashed on the host side
+
+
+class Callback(enum.IntEnum):
+    """What the host callback is asked to do (its first argument)."""
+
+    HELPER = 1  #: argument: helper id
+    INTRINSIC = 2  #: argument: pc of the extern call
+    CALLX = 3  #: argument: target address; r10 is the callee's frame; ctx[CTX_LEFT] is updated
+    LDPKT = 4  #: argument: packet offset; r1: access size
+    MAY_GOTO = 5  #: returns 1 while iterations are left
+
+
+I64 = ir.IntType(64)
+I8 = ir.IntType(8)
+PTR = ir.PointerType()
+FUNC_TYPE = ir.FunctionType(I64, [PTR, PTR] + [I64] * (FUNC_ARGS - 2))
+CALLBACK_TYPE = ir.FunctionType(I64, [I64] * CALLBACK_ARGS)
+
+_CMP = {"jeq": "==", "jne": "!=", "jgt": ">", "jge": ">=", "jlt": "<", "jle": "<=",
+        "jsgt": ">", "jsge": ">=", "jslt": "<", "jsle": "<="}
+_TERMINATORS = ("ja", "gotol", "jcond", "may_goto", "exit")
+#: Instruction kinds without effects beyond their registers (no memory, no calls, no traps).
+_PURE = ("alu", "end", "lddw")
+
+
+def function_name(start: int) -> str:
+    """Symbol of the lifted function whose first slot is ``start``."""
+    return f"f_{start}"
+
+
+def _const(value: int, ty: ir.IntType = I64) -> ir.Constant:
+    return ir.Constant(ty, value & ((1 << ty.width) - 1))
+
+
+class _Lowerer:
+    """Emits the LLVM body of one BPF function."""
+
+    def __init__(self, program: Program, func: Function, layout: Layout, functions: dict[int, ir.Function],
+                 callback: ir.Function) -> None:
+        self.program = program
+        self.func = func
+        self.layout = layout
+        self.functions = functions
+        self.callback = callback
+        self.fn = functions[func.start]
+        self.mem, self.ctx, *args = self.fn.args
+        self.args: list[ir.Argument] = args
+        self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
+        self.regs = [self.b.alloca(I64, name=f"r{i}") for i in range(10)]
+        self.n = self.b.alloca(I64, name="n")
+        self.bblocks = blocks(program.function_insns(func), func)
+        self.labels = {blk[0].pc: self.fn.append_basic_block(f"b{blk[0].pc}") for blk in self.bblocks}
+        self.bail = self.fn.append_basic_block("bail")
+        self.labels_made = 0
+        self.shared_trap: ir.Block | None = None
+        self.trap_phis: list[ir.PhiInstr] = []
+        #: Offset of the budget left after the instruction being lowered, relative to ``n``.
+        self.delta = 0
+
+    # -- structure ---------------------------------------------------------------------------
+    def lower(self) -> None:
+        b = self.b
+        for i in range(10):
+            b.store(self.args[i - 1] if 1 <= i <= 5 else _const(0), self.regs[i])
+        b.store(self.ctx_load(CTX_LEFT), self.n)
+        b.branch(self.labels[self.func.start])
+        b.position_at_end(self.bail)
+        b.ret(_const(0))
+        for blk in self.bblocks:
+            self.lower_block(blk)
+        for block in self.fn.blocks:  # the dead blocks after unconditional traps
+            if not block.is_terminated:
+                b.position_at_end(block)
+                b.unreachable()
+
+    def lower_block(self, blk: list[Insn]) -> None:
+        b, size = self.b, len(blk)
+        b.position_at_end(self.labels[blk[0].pc])
+        n = b.sub(b.load(self.n), _const(size))
+        b.store(n, self.n)
+        body = self.fn.append_basic_block(f"b{blk[0].pc}.body")
+        tail = self.fn.append_basic_block(f"b{blk[0].pc}.tail")
+        b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body).set_weights([1, 99])
+        b.position_at_end(body)
+        for idx, insn in enumerate(blk):
+            self.delta = size - 1 - idx
+            self.lower_insn(insn)
+        self.fall_through(blk[-1])
+        b.position_at_end(tail)
+        self.lower_tail(blk)
+
+    def lower_tail(self, blk: list[Insn]) -> None:
+        """The budget ends inside this block: run what it allows, trap at the first pc beyond.
+
+        Register-only instructions leave nothing observable after a trap, so only instructions
+        with effects (memory, calls, traps) are guarded by ``n <= idx``; the pc of the trap is
+        that of instruction ``n`` of the block, computed from ``n``.
+        """
+        b = self.b
+        n = b.add(b.load(self.n), _const(len(blk)))
+        b.store(n, self.n)
+        pc = self.block_pc(blk, n)
+        for idx, insn in enumerate(blk[:-1]):
+            if insn.spec.kind not in _PURE:
+                self.delta = 0
+                stop = b.icmp_signed("<=", n, _const(idx))
+                self.trap_if(stop, Status.BUDGET, 0, left=_const(0), pc_value=pc)
+            self.delta = -(idx + 1)
+            self.lower_insn(insn)
+        self.trap(Status.BUDGET, 0, left=_const(0), pc_value=pc)
+
+    def block_pc(self, blk: list[Insn], n: ir.Value) -> ir.Value:
+        """The pc of instruction ``n`` of ``blk`` (slots differ from indices after an lddw)."""
+        pcs = [insn.pc for insn in blk]
+        if pcs == list(range(pcs[0], pcs[0] + len(pcs))):
+            return self.b.add(n, _const(pcs[0]))
+        table_type = ir.ArrayType(I64, len(pcs))
+        table = ir.GlobalVariable(self.fn.module, table_type, f"pcs{pcs[0]}.{self.fn.name}")
+        table.global_constant, table.linkage = True, "private"
+        table.initializer = ir.Constant(table_type, pcs)
+        return self.b.load(self.b.gep(table, [_const(0), n], source_etype=table_type), typ=I64)
+
+    def fall_through(self, last: Insn) -> None:
+        if last.spec.kind in _TERMINATORS:
+            return
+        nxt = last.pc + last.width
+        if nxt < self.func.end:
+            self.b.branch(self.labels[nxt])
+        else:  # a noreturn call returned (see Program.noreturn_tails)
+            self.trap(Status.FELL_OFF, last.pc)
+
+    def new_block(self, kind: str) -> ir.Block:
+        """A fresh LLVM block, uniquely named (llvmlite's name de-duplication is quadratic)."""
+        self.labels_made += 1
+        return self.fn.append_basic_block(f"{kind}{self.labels_made}")
+
+    def goto(self, target: int) -> ir.Block:
+        return self.labels[target]
+
+    # -- helpers -----------------------------------------------------------------------------
+    def ctx_slot(self, slot: int) -> ir.Value:
+        return self.b.gep(self.ctx, [_const(slot)], source_etype=I64)
+
+    def ctx_load(self, slot: int) -> ir.Value:
+        return self.b.load(self.ctx_slot(slot), typ=I64)
+
+    def ctx_store(self, slot: int, value: ir.Value) -> None:
+        self.b.store(value, self.ctx_slot(slot))
+
+    def left(self) -> ir.Value:
+        """Budget left after the current instruction."""
+        return self.b.add(self.b.load(self.n), _const(self.delta))
+
+    def reg(self, r: int) -> ir.Value:
+        return self.args[5] if r == 10 else self.b.load(self.regs[r])
+
+    def set_reg(self, r: int, value: ir.Value) -> None:
+        self.b.store(value, self.regs[r])
+
+    def operand(self, insn: Insn) -> ir.Value:
+        return self.reg(insn.src) if insn.spec.source == "reg" else _const(imm64(insn.imm))
+
+    def trap_values(self, status: Status, pc: int, left: ir.Value | None, addr: ir.Value | None,
+                    extra: int, pc_value: ir.Value | None = None) -> list[ir.Value]:
+        """The ctx values of a trap (in :data:`_TRAP_SLOTS` order), computed in the current block."""
+        return [_const(status), pc_value if pc_value is not None else _const(pc),
+                left if left is not None else self.left(), addr if addr is not None else _const(0),
+                _const(extra)]
+
+    def trap_block(self, values: list[ir.Value]) -> ir.Block:
+        """The function's one trap block (phis → ctx, return), entered from the current block."""
+        if self.shared_trap is None:
+            here = self.b.block
+            self.shared_trap = self.new_block("trap")
+            self.b.position_at_end(self.shared_trap)
+            self.trap_phis = [self.b.phi(I64) for _ in _TRAP_SLOTS]
+            for slot, phi in zip(_TRAP_SLOTS, self.trap_phis):
+                self.ctx_store(slot, phi)
+            self.b.ret(_const(0))
+            self.b.position_at_end(here)
+        for phi, value in zip(self.trap_phis, values):
+            phi.add_incoming(value, self.b.block)
+        return self.shared_trap
+
+    def trap(self, status: Status, pc: int, *, left: ir.Value | None = None, addr: ir.Value | None = None,
+             extra: int = 0, pc_value: ir.Value | None = None) -> None:
+        """Trap here; code after it goes to a fresh (dead) block."""
+        self.b.branch(self.trap_block(self.trap_values(status, pc, left, addr, extra, pc_value)))
+        self.b.position_at_end(self.new_block("dead"))
+
+    def trap_if(self, cond: ir.Value, status: Status, pc: int, *, left: ir.Value | None = None,
+                addr: ir.Value | None = None, extra: int = 0, pc_value: ir.Value | None = None) -> None:
+        good = self.new_block("ok")
+        bad = self.trap_block(self.trap_values(status, pc, left, addr, extra, pc_value))
+        self.b.cbranch(cond, bad, good).set_weights([1, 99])
+        self.b.position_at_end(good)
+
+    def check_status(self) -> None:
+        """After a call: return at once when the callee left a trap or pending exception."""
+        b = self.b
+        good = self.new_block("ok")
+        failed = b.icmp_unsigned("!=", self.ctx_load(CTX_STATUS), _const(0))
+        b.cbranch(failed, self.bail, good).set_weights([1, 99])
+        b.position_at_end(good)
+
+    def call_host(self, kind: Callback, arg: ir.Value, pc: int, regs: Sequence[ir.Value],
+                  r10: ir.Value | None = None, left: ir.Value | None = None) -> ir.Value:
+        args = [_const(kind), arg, _const(pc), left if left is not None else self.left(), *regs,
+                r10 if r10 is not None else self.reg(10), self.args[6]]
+        result = self.b.call(self.callback, args)
+        self.check_status()
+        return result
+
+    def args_r1_r5(self) -> list[ir.Value]:
+        return [self.reg(r) for r in range(1, 6)]
+
+    # -- instructions ------------------------------------------------------------------------
+    def lower_insn(self, insn: Insn) -> None:
+        handler: Callable[[Insn], None] = getattr(self, f"_i_{insn.spec.kind}")
+        handler(insn)
+
+    def _i_alu(self, insn: Insn) -> None:
+        spec = insn.spec
+        ty = ir.IntType(spec.bits)
+        a, b = self.reg(insn.dst), self.operand(insn)
+        if spec.bits == 32:
+            a, b = self.b.trunc(a, ty), self.b.trunc(b, ty)
+        value = _ALU[spec.op](self.b, a, b) if spec.op in _ALU else _movsx(self.b, spec.op, b, ty)
+        self.set_reg(insn.dst, self.b.zext(value, I64) if spec.bits == 32 else value)
+
+    def _i_end(self, insn: Insn) -> None:
+        b, op = self.b, insn.spec.op
+        a = self.reg(insn.dst)
+        width = insn.spec.bits
+        if op.startswith("le"):
+            value = a if width == 64 else b.and_(a, _const((1 << width) - 1))
+        else:
+            value = b.bswap(a) if width == 64 else b.zext(b.bswap(b.trunc(a, ir.IntType(width))), I64)
+        self.set_reg(insn.dst, value)
+
+    def host_pointer(self, addr: ir.Value) -> ir.Value:
+        return self.b.gep(self.mem, [addr], source_etype=I8)
+
+    def address(self, insn: Insn, base: int, size: int, write: bool) -> ir.Value:
+        """The checked guest address of a memory operand (traps on a failed check)."""
+        b = self.b
+        if base == 10:
+            if -self.layout.frame_size <= insn.off and insn.off + size <= 0:
+                return b.add(self.reg(10), _const(insn.off))
+            self.trap(Status.STACK_OVERFLOW, insn.pc, addr=_const(insn.off), extra=size)
+            return _const(0)
+        addr = b.add(self.reg(base), _const(insn.off))
+        lo = self.layout.write_lo if write else self.layout.read_lo
+        span = self.layout.size - size - lo
+        bad = b.icmp_unsigned(">", b.sub(addr, _const(lo)), _const(span))
+        self.trap_if(bad, Status.MEMORY, insn.pc, addr=addr, extra=size | (int(write) << 8))
+        return addr
+
+    def _i_ldx(self, insn: Insn) -> None:
+        spec = insn.spec
+        addr = self.address(insn, insn.src, spec.size, False)
+        value = self.b.load(self.host_pointer(addr), typ=ir.IntType(8 * spec.size), align=1)
+        widen = self.b.sext if spec.signed else self.b.zext
+        self.set_reg(insn.dst, value if spec.size == 8 else widen(value, I64))
+
+    def store(self, insn: Insn, value: ir.Value) -> None:
+        size = insn.spec.size
+        addr = self.address(insn, insn.dst, size, True)
+        if size != 8:
+            value = self.b.trunc(value, ir.IntType(8 * size))
+        self.b.store(value, self.host_pointer(addr), align=1)
+
+    def _i_st(self, insn: Insn) -> None:
+        self.store(insn, _const(imm64(insn.imm)))
+
+    def _i_stx(self, insn: Insn) -> None:
+        self.store(insn, self.reg(insn.src))
+
+    def _i_atomic(self, insn: Insn) -> None:
+        b, spec = self.b, insn.spec
+        ty = ir.IntType(8 * spec.size)
+        ptr = self.host_pointer(self.address(insn, insn.dst, spec.size, True))
+        src = self.reg(insn.src)
+        if spec.size == 4:
+            src = b.trunc(src, ty)
+        if spec.op == "cmpxchg":
+            expected = self.reg(0) if spec.size == 8 else b.trunc(self.reg(0), ty)
+            pair = b.cmpxchg(ptr, expected, src, "seq_cst", "seq_cst")
+            old = b.extract_value(pair, 0)
+            self.set_reg(0, old if spec.size == 8 else b.zext(old, I64))
+            return
+        op = {"add": "add", "or": "or", "and": "and", "xor": "xor", "xchg": "xchg"}[spec.op]
+        old = b.atomic_rmw(op, ptr, src, "seq_cst")
+        if spec.fetch:
+            self.set_reg(insn.src, old if spec.size == 8 else b.zext(old, I64))
+
+    def _i_lddw(self, insn: Insn) -> None:
+        if insn.src == 0:
+            self.set_reg(insn.dst, _const(insn.imm64))
+        elif insn.src == LDDW_FUNC:
+            self.set_reg(insn.dst, _const(self.layout.code_base + 8 * (insn.pc + 1 + insn.imm)))
+        else:
+            raise ProgramError(f"lddw of a {LDDW_PSEUDO[insn.src]} needs maps, which this VM does not "
+                               "provide", insn.pc)
+
+    def _i_ldabs(self, insn: Insn) -> None:
+        self.ldpkt(insn, _const(insn.imm))
+
+    def _i_ldind(self, insn: Insn) -> None:
+        self.ldpkt(insn, self.b.add(self.reg(insn.src), _const(insn.imm)))
+
+    def ldpkt(self, insn: Insn, offset: ir.Value) -> None:
+        regs = [_const(insn.spec.size)] + [_const(0)] * 4
+        self.set_reg(0, self.call_host(Callback.LDPKT, offset, insn.pc, regs))
+
+    def _i_ja(self, insn: Insn) -> None:
+        self.b.branch(self.goto(insn.pc + 1 + insn.off))
+
+    def _i_gotol(self, insn: Insn) -> None:
+        self.b.branch(self.goto(insn.pc + 1 + insn.imm))
+
+    def branch(self, cond: ir.Value, insn: Insn, taken: int) -> None:
+        nxt = insn.pc + 1
+        if nxt < self.func.end:
+            self.b.cbranch(cond, self.goto(taken), self.goto(nxt))
+            return
+        stay = self.new_block("fell")
+        self.b.cbranch(cond, self.goto(taken), stay)
+        self.b.position_at_end(stay)
+        self.trap(Status.FELL_OFF, insn.pc)
+
+    def _i_jcond(self, insn: Insn) -> None:
+        b, spec = self.b, insn.spec
+        a, v = self.reg(insn.dst), self.operand(insn)
+        if spec.bits == 32:
+            a, v = b.trunc(a, ir.IntType(32)), b.trunc(v, ir.IntType(32))
+        if spec.op == "jset":
+            cond = b.icmp_unsigned("!=", b.and_(a, v), ir.Constant(a.type, 0))
+        elif spec.op.startswith("js"):
+            cond = b.icmp_signed(_CMP[spec.op], a, v)
+        else:
+            cond = b.icmp_unsigned(_CMP[spec.op], a, v)
+        self.branch(cond, insn, insn.pc + 1 + insn.off)
+
+    def _i_may_goto(self, insn: Insn) -> None:
+        more = self.call_host(Callback.MAY_GOTO, _const(0), insn.pc, [_const(0)] * 5)
+        self.branch(self.b.icmp_unsigned("==", more, _const(0)), insn, insn.pc + 1 + insn.off)
+
+    def _i_exit(self, insn: Insn) -> None:
+        self.ctx_store(CTX_LEFT, self.b.load(self.n))
+        self.b.ret(self.reg(0))
+
+    def _i_call(self, insn: Insn) -> None:
+        op = insn.spec.op
+        if insn.pc in self.program.externs:
+            r0 = self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, self.args_r1_r5())
+        elif op == "call":
+            r0 = self.call_host(Callback.HELPER, _const(insn.imm), insn.pc, self.args_r1_r5())
+        elif op == "call_kfunc":
+            raise ProgramError(f"kfunc call (BTF id {insn.imm}) is not supported", insn.pc)
+        else:
+            r0 = self.call_local(insn)
+        self.set_reg(0, r0)
+
+    def call_local(self, insn: Insn) -> ir.Value:
+        b = self.b
+        depth = self.args[6]
+        too_deep = b.icmp_signed(">=", depth, _const(self.layout.max_depth - 1))
+        self.trap_if(too_deep, Status.CALL_DEPTH, insn.pc)
+        self.ctx_store(CTX_LEFT, self.left())
+        callee = self.functions[insn.pc + 1 + insn.imm]
+        r10 = b.sub(self.reg(10), _const(self.layout.frame_size))
+        r0 = b.call(callee, [self.mem, self.ctx, *self.args_r1_r5(), r10, b.add(depth, _const(1))])
+        self.check_status()
+        b.store(b.sub(self.ctx_load(CTX_LEFT), _const(self.delta)), self.n)
+        return r0
+
+    def _i_callx(self, insn: Insn) -> None:
+        target = self.reg(insn.dst or insn.imm)
+        r10 = self.b.sub(self.reg(10), _const(self.layout.frame_size))
+        r0 = self.call_host(Callback.CALLX, target, insn.pc, self.args_r1_r5(), r10=r10)
+        self.b.store(self.b.sub(self.ctx_load(CTX_LEFT), _const(self.delta)), self.n)
+        self.set_reg(0, r0)
+
+
+# -- ALU operations (RFC 9669 §4.1, as bpfvm.isa.arith defines them) --------------------------
+def _shift_mask(b: ir.IRBuilder, v: ir.Value) -> ir.Value:
+    return b.and_(v, ir.Constant(v.type, v.type.width - 1))
+
+
+def _div(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """Unsigned division; ``x / 0`` is 0."""
+    zero = b.icmp_unsigned("==", y, ir.Constant(y.type, 0))
+    safe = b.select(zero, ir.Constant(y.type, 1), y)
+    return b.select(zero, ir.Constant(y.type, 0), b.udiv(x, safe))
+
+
+def _mod(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """Unsigned remainder; ``x % 0`` is ``x``."""
+    zero = b.icmp_unsigned("==", y, ir.Constant(y.type, 0))
+    safe = b.select(zero, ir.Constant(y.type, 1), y)
+    return b.select(zero, x, b.urem(x, safe))
+
+
+def _signed_guard(b: ir.IRBuilder, y: ir.Value) -> tuple[ir.Value, ir.Value, ir.Value]:
+    """(y == 0, y == -1, a divisor LLVM may divide by without UB)."""
+    zero = b.icmp_unsigned("==", y, ir.Constant(y.type, 0))
+    minus1 = b.icmp_unsigned("==", y, ir.Constant(y.type, (1 << y.type.width) - 1))
+    safe = b.select(b.or_(zero, minus1), ir.Constant(y.type, 1), y)
+    return zero, minus1, safe
+
+
+def _sdiv(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """Signed division truncating toward zero; ``x / 0`` is 0, ``INT_MIN / -1`` wraps."""
+    zero, minus1, safe = _signed_guard(b, y)
+    q = b.select(minus1, b.neg(x), b.sdiv(x, safe))
+    return b.select(zero, ir.Constant(y.type, 0), q)
+
+
+def _smod(b: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
+    """Signed remainder with the dividend's sign; ``x % 0`` is ``x``, ``x % -1`` is 0."""
+    zero, minus1, safe = _signed_guard(b, y)
+    r = b.select(minus1, ir.Constant(y.type, 0), b.srem(x, safe))
+    return b.select(zero, x, r)
+
+
+def _movsx(b: ir.IRBuilder, op: str, v: ir.Value, ty: ir.IntType) -> ir.Value:
+    """``movsx8``/``16``/``32``: sign-extend the low bits of the source."""
+    return b.sext(b.trunc(v, ir.IntType(int(op[5:]))), ty)
+
+
+_Op = Callable[[ir.IRBuilder, ir.Value, ir.Value], ir.Value]
+_ALU: dict[str, _Op] = {
+    "add": lambda b, x, y: b.add(x, y),
+    "sub": lambda b, x, y: b.sub(x, y),
+    "mul": lambda b, x, y: b.mul(x, y),
+    "or": lambda b, x, y: b.or_(x, y),
+    "and": lambda b, x, y: b.and_(x, y),
+    "xor": lambda b, x, y: b.xor(x, y),
+    "lsh": lambda b, x, y: b.shl(x, _shift_mask(b, y)),
+    "rsh": lambda b, x, y: b.lshr(x, _shift_mask(b, y)),
+    "arsh": lambda b, x, y: b.ashr(x, _shift_mask(b, y)),
+    "neg": lambda b, x, y: b.neg(x),
+    "mov": lambda b, x, y: y,
+    "div": _div,
+    "mod": _mod,
+    "sdiv": _sdiv,
+    "smod": _smod,
+}
+
+
+def program_module(program: Program, layout: Layout, callback_symbol: str) -> ir.Module:
+    """The LLVM module of every function of ``program`` (see the module docstring).
+
+    ``callback_symbol`` names the host callback (an external the JIT linker resolves).
+
+    Raises :class:`ProgramError` (with the pc) for instructions this VM cannot run.
+    """
+    module = ir.Module(name=program.name)
+    functions = {f.start: ir.Function(module, FUNC_TYPE, function_name(f.start))
+                 for f in program.functions.values()}
+    callback = ir.Function(module, CALLBACK_TYPE, callback_symbol)
+    for func in program.functions.values():
+        _Lowerer(program, func, layout, functions, callback).lower()
+    return module
