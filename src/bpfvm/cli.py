@@ -213,3 +213,43 @@ def _cmd_cc(args: argparse.Namespace) -> int:
         del flags[at:at + 2]
     compile_c(args.source, output=output, flags=flags, kernel=args.kernel)
     return 0
+
+
+# ---------------------------------------------------------------- jit
+
+def _jit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="ELF object, raw bytecode, or assembly source (.s/.asm)")
+    what = parser.add_mutually_exclusive_group(required=True)
+    what.add_argument("--emit-llvm", action="store_true", help="print the optimised LLVM IR")
+    what.add_argument("--emit-asm", action="store_true", help="print the native assembly")
+    parser.add_argument("--function", help="BPF function to show (IR only; default: all)")
+    parser.add_argument("--unoptimised", action="store_true", help="IR as lifted, before LLVM's passes")
+
+
+@command("jit", "show what the JIT makes of a program: LLVM IR or native assembly", _jit_arguments)
+def _cmd_jit(args: argparse.Namespace) -> int:
+    from .jit import listing
+    from .jit.lower import function_name
+    from .vm import VM
+
+    code, is_elf = _load_code(args.file)
+    vm = VM("jit", lazy_binding=True)
+    if is_elf:
+        from .elf import load
+
+        program = load(code, name=args.file.name)
+    else:
+        program = vm.program(code)
+    ir_text: str = vm.compile(program).ir  # type: ignore[attr-defined]  # the JIT's Compiled
+    function = None
+    if args.function:
+        func = program.functions.get(args.function)
+        if func is None:
+            raise BpfError(f"no function {args.function!r}; have {', '.join(program.functions)}")
+        function = function_name(func.start)
+    if args.unoptimised:
+        text = ir_text
+    else:
+        text = listing(ir_text, asm=args.emit_asm, function=function)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    return 0

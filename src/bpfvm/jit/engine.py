@@ -49,7 +49,7 @@ from .lower import (
     program_module,
 )
 
-__all__ = ["Compiled", "compile_program"]
+__all__ = ["Compiled", "compile_program", "listing"]
 
 _U64 = ctypes.c_uint64
 NativeFunction = Callable[..., int]
@@ -255,6 +255,24 @@ def compile_program(program: Program, memory: Memory, helpers: Mapping[int, Help
         compiled.functions[func.start] = fn
         compiled.functions_by_address[code_base + 8 * func.start] = fn
     return compiled
+
+
+def listing(ir_text: str, *, asm: bool = False, function: str | None = None) -> str:
+    """The optimised LLVM IR (or, with ``asm``, the host assembly) of a compiled program.
+
+    ``function`` restricts the IR listing to one LLVM function (``f_<slot>``); for assembly the
+    whole module is printed (the assembler output has no per-function API).
+    """
+    machine = _target_machine()
+    module = llvm.parse_assembly(ir_text)
+    module.triple = llvm.get_process_triple()
+    module.data_layout = str(machine.target_data)
+    _optimise(module, machine)
+    if asm:
+        return str(machine.emit_assembly(module))
+    if function is None:
+        return str(module)
+    return str(module.get_function(function))
 
 
 def _native(ir_text: str) -> Any:
