@@ -81,3 +81,30 @@ def test_cc_then_run_elf_with_granted_directory(tmp_path: Path) -> None:
     assert (denied.returncode, denied.stdout) == (4, f"cannot open {assets / 'in.txt'}\n")
     escape = subprocess.run([*bpfvm_cmd, "/data/../assets/in.txt"], capture_output=True, text=True)
     assert escape.returncode == 4
+
+
+def test_frame_size_recorded_by_cc_is_honoured(tmp_path: Path) -> None:
+    """An object compiled for big frames runs with them under bpfvm run; a smaller VM refuses it."""
+    import subprocess
+    import sys
+
+    src = write(tmp_path, "big.c", """
+        #include <stdio.h>
+        static int sum(int n) {
+            volatile char buf[3000];
+            for (int i = 0; i < 3000; i++) buf[i] = (char)(i + n);
+            int s = 0;
+            for (int i = 0; i < 3000; i += 7) s += buf[i];
+            return n ? s + sum(n - 1) : s;
+        }
+        int main(void) { printf("%d\\n", sum(5)); return 0; }
+    """)
+    obj = tmp_path / "big.o"
+    assert main(["cc", str(src), "-o", str(obj), "-mllvm", "-bpf-stack-size=4096"]) == 0
+    ran = subprocess.run([sys.executable, "-m", "bpfvm", "run", str(obj)], capture_output=True, text=True)
+    assert ran.returncode == 0 and ran.stderr == ""
+    native = tmp_path / "big"
+    subprocess.run(["gcc", "-O2", "-o", str(native), str(src)], check=True)
+    assert ran.stdout == subprocess.run([str(native)], capture_output=True, text=True).stdout
+    with pytest.raises(bpfvm.ProgramError, match="4096-byte stack frames"):
+        bpfvm.VM(stack_size=512).run_main(bpfvm.load(obj), ["big"])

@@ -7,8 +7,9 @@ little-endian from the slot's start).  The callee loads them at entry, under the
 each calling function reserves one block in its entry block (``alloca``, sized for its largest
 call) and stores the arguments into it before each call.  Definitions, declarations, direct and
 indirect calls with more than five arguments are all rewritten, so they agree with each other
-(function pointers are opaque).  Calls to variadic functions and parameters passed ``byval``/
-``sret``, or larger than 8 bytes, are left alone (the backend reports them as before).
+(function pointers are opaque).  A small struct clang coerces to an integer array (``[2 x i64]``)
+takes as many slots as it needs.  Calls to variadic functions and parameters passed ``byval``/
+``sret`` are left alone (the backend reports them as before).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ MAX_REGISTER_ARGS = 5
 _KEPT = MAX_REGISTER_ARGS - 1  # the fifth register carries the block
 _BLOCK = "%.bpfvm.argblock"  #: the block a function receives
 _OUT = "%.bpfvm.out"  #: the block a function passes to the calls it makes
-_SCALAR = re.compile(r"^(?:i(?:1|8|16|32|64)|ptr|float|double)$")
+_SCALAR = re.compile(r"^(?:i(?:[1-9]|[1-5][0-9]|6[0-4])|ptr|float|double)$")  # integers up to 64 bits
+_ARRAY = re.compile(r"^\[(\d+) x i(8|16|32|64)\]$")  #: a small struct as clang coerces it, e.g. [2 x i64]
 _UNSUPPORTED = ("byval", "sret", "inalloca", "preallocated", "byref")
 _DEFINE = re.compile(r"^(define|declare) ")
 _ATTRIBUTE = re.compile(r"(?:noundef|signext|zeroext|nonnull|inreg|noalias|nocapture|readonly|readnone"
@@ -45,8 +47,12 @@ def _matching(text: str, open_at: int) -> int:
 
 
 def _operand(item: str) -> tuple[str, str]:
-    """``i32 noundef %4`` → (``i32``, ``%4``): a scalar operand's type and value, attributes dropped."""
-    ty, _, rest = item.partition(" ")
+    """``i32 noundef %4`` → (``i32``, ``%4``): an operand's type and value, attributes dropped."""
+    if item.startswith("["):
+        end = item.index("]") + 1
+        ty, rest = item[:end], item[end:].lstrip()
+    else:
+        ty, _, rest = item.partition(" ")
     while match := _ATTRIBUTE.match(rest):
         rest = rest[match.end():]
     return ty, rest
@@ -95,7 +101,24 @@ class _Params:
         if len(self.items) <= MAX_REGISTER_ARGS or any(i == "..." for i in self.items):
             return False
         moved = self.items[_KEPT:]
-        return all(_SCALAR.match(i.split()[0]) and not any(a in i for a in _UNSUPPORTED) for i in moved)
+        return all(_slots(_operand(i)[0]) and not any(a in i for a in _UNSUPPORTED) for i in moved)
+
+
+def _slots(ty: str) -> int:
+    """The 8-byte slots a moved argument of type ``ty`` takes (0: it cannot be moved)."""
+    if _SCALAR.match(ty):
+        return 1
+    array = _ARRAY.match(ty)
+    return -(-int(array.group(1)) * int(array.group(2)) // 64) if array else 0
+
+
+def _offsets(items: list[str]) -> tuple[list[int], int]:
+    """The byte offset of each moved argument in the block, and the block's size in slots."""
+    offsets, slot = [], 0
+    for item in items:
+        offsets.append(8 * slot)
+        slot += _slots(_operand(item)[0])
+    return offsets, slot
 
 
 @dataclass(frozen=True)
@@ -119,12 +142,13 @@ def _header(line: str) -> _Header | None:
     kept = params.items[:_KEPT] + ([f"ptr noundef {_BLOCK}"] if line.startswith("define") else ["ptr"])
     loads: list[str] = []
     renamed: dict[str, str] = {}
-    for slot, item in enumerate(params.items[_KEPT:]):
+    offsets, _ = _offsets(params.items[_KEPT:])
+    for slot, (item, offset) in enumerate(zip(params.items[_KEPT:], offsets, strict=True)):
         ty, name = _operand(item)
         if re.fullmatch(r"%\d+", name):  # numbered values may not be defined out of order
             renamed[name] = name = f"%.bpfvm.param{name[1:]}"
         address = f"{_BLOCK}.{slot}"
-        loads.append(f"  {address} = getelementptr inbounds i8, ptr {_BLOCK}, i64 {8 * slot}")
+        loads.append(f"  {address} = getelementptr inbounds i8, ptr {_BLOCK}, i64 {offset}")
         loads.append(f"  {name} = load {ty}, ptr {address}, align 8")
     entry = sum(1 for item in params.items if re.fullmatch(r"%\d+", item.split()[-1]))
     return _Header(line[:params.start + 1] + ", ".join(kept) + line[params.end:], loads, renamed, entry)
@@ -157,12 +181,13 @@ class _Caller:
             return None
         indent, result, _ = match.groups()
         out: list[str] = []
-        for slot, item in enumerate(args.items[_KEPT:]):
+        offsets, size = _offsets(args.items[_KEPT:])
+        for item, offset in zip(args.items[_KEPT:], offsets, strict=True):
             self.counter += 1
             address = f"%.bpfvm.arg{self.counter}"
-            out.append(f"{indent}{address} = getelementptr inbounds i8, ptr {_OUT}, i64 {8 * slot}")
+            out.append(f"{indent}{address} = getelementptr inbounds i8, ptr {_OUT}, i64 {offset}")
             out.append(f"{indent}store {' '.join(_operand(item))}, ptr {address}, align 8")
-        self.slots = max(self.slots, len(args.items) - _KEPT)
+        self.slots = max(self.slots, size)
         kept = ", ".join(args.items[:_KEPT] + [f"ptr {_OUT}"])
         call = line[match.end():args.start + 1] + kept + line[args.end:]
         out.append(f"{indent}{result}call {call}")  # no "tail": the callee reads our block

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import BpfError
+from .program import Program
 
 __all__ = ["Command", "command", "main"]
 
@@ -125,7 +126,8 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mem", type=Path, help="memory buffer file (r1 = address, r2 = size)")
     parser.add_argument("--mem-out", type=Path, help="write the memory buffer here after the run")
     parser.add_argument("--max-instructions", type=int, help="instruction budget (trap when exceeded)")
-    parser.add_argument("--stack-size", type=int, default=512, help="stack bytes per call frame")
+    parser.add_argument("--stack-size", type=int,
+                        help="stack bytes per call frame (default: what the object was compiled for, or 512)")
     parser.add_argument("--call-depth", type=int, default=128,
                         help="call frames of --stack-size bytes (default 128: a 64 KiB stack; kernel: 8)")
     parser.add_argument("--engine", default="interpreter", help="execution engine")
@@ -142,6 +144,19 @@ def _load_code(path: Path) -> tuple[bytes, bool]:
     if path.suffix in (".s", ".asm"):
         return assemble(data.decode(), source=str(path)), False
     return data, False
+
+
+def _load_elf(code: bytes, path: Path) -> Program:
+    from .elf import load
+
+    return load(code, name=path.name)
+
+
+def _stack_size(args: argparse.Namespace, program: Program | None) -> int:
+    """--stack-size, else the frame size the object was compiled for, else 512."""
+    if args.stack_size:
+        return int(args.stack_size)
+    return (program.frame_size if program is not None else None) or 512
 
 
 def _fs_grants(specs: list[str]) -> dict[str, str]:
@@ -161,15 +176,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .vm import VM
 
     code, is_elf = _load_code(args.file)
-    vm = VM(args.engine, max_instructions=args.max_instructions, stack_size=args.stack_size,
+    program = _load_elf(code, args.file) if is_elf else None
+    vm = VM(args.engine, max_instructions=args.max_instructions, stack_size=_stack_size(args, program),
             max_call_depth=args.call_depth, fs=_fs_grants(args.dir))
     mem = bytearray(args.mem.read_bytes()) if args.mem else None
     start = time.perf_counter()
     try:
-        if is_elf:
-            from .elf import load
-
-            program = load(code, name=args.file.name)
+        if program is not None:
             if args.entry:
                 status = vm.run(program, *(int(a, 0) for a in args.args), mem=mem, entry=args.entry)
             else:
@@ -233,13 +246,9 @@ def _cmd_jit(args: argparse.Namespace) -> int:
     from .vm import VM
 
     code, is_elf = _load_code(args.file)
-    vm = VM("jit", lazy_binding=True)
-    if is_elf:
-        from .elf import load
-
-        program = load(code, name=args.file.name)
-    else:
-        program = vm.program(code)
+    elf = _load_elf(code, args.file) if is_elf else None
+    vm = VM("jit", lazy_binding=True, stack_size=(elf.frame_size if elf else None) or 512)
+    program = elf if elf is not None else vm.program(code)
     ir_text: str = vm.compile(program).ir  # type: ignore[attr-defined]  # the JIT's Compiled
     function = None
     if args.function:

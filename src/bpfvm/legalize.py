@@ -14,7 +14,9 @@ text clang emits (``-S -emit-llvm``), only the operations that compute:
   result width as a second argument; the i64 result is truncated), ``fpext fptrunc``;
 * calls of ``llvm.<name>.f64/.f32`` for the math intrinsics in :data:`MATH_INTRINSICS`.
 
-Finally :func:`~bpfvm.argblock.spill_arguments` rewrites functions and calls of more than five
+Then :func:`~bpfvm.aggregates.lower_aggregates` turns structs passed or returned by value into
+plain pointers, :func:`~bpfvm.varargs.lower_varargs` puts variadic functions and calls on bpfvm's
+variadic blocks, and :func:`~bpfvm.argblock.spill_arguments` rewrites functions and calls of more than five
 arguments to bpfvm's argument-block convention.
 
 Values cross as IEEE-754 bit patterns: ``bitcast double → i64``; ``float → i32``, zero-extended
@@ -29,8 +31,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from .aggregates import lower_aggregates
 from .argblock import spill_arguments
 from .argblock import split_operands as _split_top
+from .varargs import lower_varargs
 
 __all__ = ["FCMP_PREDICATES", "MATH_INTRINSICS", "LegalizeError", "legalize"]
 
@@ -287,4 +291,4 @@ def legalize(ir: str, source: str = "<source>") -> str:
     for error in _leftovers(fn.lines, source):
         raise error
     fn.lines.extend(_declaration(name, n) for name, n in sorted(fn.declarations.items()))
-    return spill_arguments("\n".join(fn.lines) + "\n")
+    return spill_arguments(lower_varargs(lower_aggregates("\n".join(fn.lines) + "\n")))

@@ -99,6 +99,10 @@ class Program:
     #: Functions may end with a call (clang ends a function with its call to a noreturn
     #: function such as exit); if that call returns, the run traps FELL_OFF.
     noreturn_tails: bool = False
+    #: The stack frame the program's functions may use, as ``bpfvm cc`` recorded it in the
+    #: object's ``.bpfvm.stack`` section (``-mllvm -bpf-stack-size``); None when not recorded.
+    #: A VM must run it with ``stack_size`` at least this large.
+    frame_size: int | None = None
 
     @classmethod
     def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:

@@ -13,10 +13,15 @@ arguments beyond the fifth in an argument block (:mod:`bpfvm.argblock`), llvmlit
 result, and clang compiles the IR to the object.  Kernel programs skip this and are compiled
 directly.
 
+It also passes structs by value as pointers (:mod:`bpfvm.aggregates`) and variadic arguments
+in blocks (:mod:`bpfvm.varargs`).  Stack frames may be as large as ``stack_size`` (default
+:data:`STACK_SIZE`, the VM's default frame): the backend gets ``-mllvm -bpf-stack-size=N`` and
+the object records ``N`` in a ``.bpfvm.stack`` section (:func:`stack_size_of`,
+``Program.frame_size``); run it with ``VM(stack_size=N)`` or more (``bpfvm run --stack-size N``).
+
 What the BPF backend cannot compile stays a :class:`CompileError` carrying clang's messages:
-defining variadic functions, variadic calls with more than five arguments, structs returned by
-value or passed by value beyond the fourth argument, stack frames over 512 bytes, and struct
-copies or initialisations larger than 1 KiB (they would need a ``memcpy``/``memset`` libcall).
+frames larger than ``stack_size``, structs passed through ``...``, and struct copies or
+initialisations larger than 1 KiB (they would need a ``memcpy``/``memset`` libcall).
 FP the legaliser cannot lower (``long double`` is double here, so this means vectors or
 ``_Float16``/``__float128``) is a :class:`CompileError` naming the construct and its line.
 """
@@ -31,14 +36,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .elf.loader import STACK_SECTION as _LOADER_STACK_SECTION
 from .errors import BpfError
 from .legalize import LegalizeError, legalize
 
 if TYPE_CHECKING:
     from .program import Program
 
-__all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "CompileError", "cc_command", "compile",
-           "compile_c", "compile_ir"]
+__all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "STACK_SECTION", "STACK_SIZE",
+           "CompileError", "cc_command", "compile", "compile_c", "compile_ir", "stack_size_of"]
 
 #: bpfvm's libc headers.
 INCLUDE = Path(__file__).with_name("include")
@@ -61,12 +67,26 @@ LIBC_FLAGS: tuple[str, ...] = (
 )
 
 #: Flags for compiling legalised IR to an object (``-mllvm -disable-gotox``: see :data:`LIBC_FLAGS`).
+#: ``-fno-crash-diagnostics``: clang treats backend errors (a frame over the stack limit) as a
+#: crash and would leave a reproducer ``legal-*.ll``/``.sh`` in the temporary directory each time.
 BACKEND_FLAGS: tuple[str, ...] = ("-target", "bpfel-freestanding", "-mcpu=v4", "-mllvm", "-disable-gotox",
-                                  "-O2", "-Wno-unused-command-line-argument")
+                                  "-O2", "-Wno-unused-command-line-argument", "-fno-crash-diagnostics")
 
 #: Flags for kernel-style programs (maps, helpers, ``SEC()``): no libc, ISA v3.
 KERNEL_FLAGS: tuple[str, ...] = ("-target", "bpfel", "-mcpu=v3", "-O2", "-g", "-fno-stack-protector",
                                  "-UNDEBUG")
+
+
+#: The default limit on one function's stack frame, in bytes: ``VM``'s and ``bpfvm run``'s
+#: default ``stack_size``, so that what compiles by default also runs by default.
+STACK_SIZE = 512
+
+#: The non-loaded section in which objects from the IR pipeline record their frame limit: one
+#: little-endian u32 per compiled module (linking concatenates them; the largest counts).
+#: The loader reads it into ``Program.frame_size``.
+STACK_SECTION = _LOADER_STACK_SECTION
+
+_STACK_FLAG = "-bpf-stack-size="
 
 
 class CompileError(BpfError):
@@ -91,11 +111,13 @@ def _is_path(source: str | os.PathLike[str]) -> bool:
 
 
 def compile_c(source: str | os.PathLike[str], *, output: Path | None = None, flags: Sequence[str] = (),
-              kernel: bool = False) -> Path:
+              kernel: bool = False, stack_size: int | None = None) -> Path:
     """Compile C (a file path, or C source text) into a BPF ELF object; return its path.
 
     ``output`` defaults to the source path with suffix ``.o``, or a temporary file for text.
-    Warnings go to ``sys.stderr``.  Raises :class:`CompileError` with clang's messages.
+    ``stack_size`` limits each function's frame (default: ``-mllvm -bpf-stack-size=N`` among
+    ``flags``, else :data:`STACK_SIZE`; ignored for kernel programs).  Warnings go to
+    ``sys.stderr``.  Raises :class:`CompileError` with clang's messages.
     """
     if _is_path(source):
         path = Path(source)
@@ -109,7 +131,8 @@ def compile_c(source: str | os.PathLike[str], *, output: Path | None = None, fla
         ir = Path(tmp) / "module.ll"
         _run(cc_command(flags) + ["-Wno-unused-command-line-argument", "-S", "-emit-llvm", *inputs,
                                   "-o", str(ir)], name, stdin, ir)
-        return compile_ir(ir.read_text(), target, name=name, flags=_backend_flags(flags))
+        return compile_ir(ir.read_text(), target, name=name, flags=_backend_flags(flags),
+                          stack_size=stack_size)
 
 
 def _backend_flags(flags: Sequence[str]) -> list[str]:
@@ -121,14 +144,21 @@ def _backend_flags(flags: Sequence[str]) -> list[str]:
     return kept
 
 
-def compile_ir(ir: str, output: Path, *, name: str = "<source>", flags: Sequence[str] = ()) -> Path:
+def compile_ir(ir: str, output: Path, *, name: str = "<source>", flags: Sequence[str] = (),
+               stack_size: int | None = None) -> Path:
     """Legalise LLVM IR text from clang (bpfel) and compile it to a BPF object at ``output``.
 
-    Raises :class:`CompileError` if the IR holds floating point bpfvm cannot lower, if the
-    rewritten module does not verify, or with clang's messages if the backend fails.
+    ``stack_size`` is the frame limit (see :func:`compile_c`), recorded in the object's
+    :data:`STACK_SECTION`.  Raises :class:`CompileError` if the IR holds floating point bpfvm
+    cannot lower, if the rewritten module does not verify, or with clang's messages if the
+    backend fails.
     """
     try:
-        legal = legalize(ir, name)
+        size, flags = _stack_flags(flags, stack_size)
+    except ValueError as error:
+        raise CompileError(name, str(error)) from None
+    try:
+        legal = legalize(ir, name) + _stack_record(size)
     except LegalizeError as error:
         raise CompileError(name, str(error)) from None
     _verify(legal, name)
@@ -138,6 +168,34 @@ def compile_ir(ir: str, output: Path, *, name: str = "<source>", flags: Sequence
         command = [sys.executable, "-m", "ziglang", "cc", *BACKEND_FLAGS, *flags, "-c", str(path),
                    "-o", str(output)]
         return _run(command, name, None, output)
+
+
+def _stack_flags(flags: Sequence[str], stack_size: int | None) -> tuple[int, list[str]]:
+    """The frame limit in effect, and ``flags`` with exactly one ``-mllvm -bpf-stack-size=N``."""
+    given = [int(f[len(_STACK_FLAG):]) for f in flags if f.startswith(_STACK_FLAG)]
+    if given and stack_size is not None and given[-1] != stack_size:
+        raise ValueError(f"stack_size={stack_size} contradicts {_STACK_FLAG}{given[-1]} in the flags")
+    size = given[-1] if given else STACK_SIZE if stack_size is None else stack_size
+    if size <= 0 or size % 8:
+        raise ValueError(f"the stack size must be a positive multiple of 8, not {size}")
+    if given:
+        return size, list(flags)
+    return size, [*flags, "-mllvm", f"{_STACK_FLAG}{size}"]
+
+
+def _stack_record(size: int) -> str:
+    """Module assembly putting ``size`` into :data:`STACK_SECTION` (not loaded into memory)."""
+    return (f'module asm ".pushsection {STACK_SECTION},\\22\\22,@progbits"\n'
+            f'module asm ".long {size}"\nmodule asm ".popsection"\n')
+
+
+def stack_size_of(obj: bytes | os.PathLike[str] | str) -> int | None:
+    """The frame size an object compiled by :func:`compile_c` needs (recorded in its
+    :data:`STACK_SECTION`), or None if it has no record (kernel programs, other compilers)."""
+    from .elf.loader import frame_size
+    from .elf.reader import read_object
+
+    return frame_size(read_object(obj))
 
 
 def _verify(ir: str, name: str) -> None:
@@ -173,8 +231,11 @@ def _run(command: list[str], name: str, stdin: bytes | None, target: Path) -> Pa
 
 
 def compile(source: str | os.PathLike[str], *, flags: Sequence[str] = (), kernel: bool = False,
-            name: str | None = None) -> Program:
+            name: str | None = None, stack_size: int | None = None) -> Program:
     """Compile C (a path or source text) and load it: a :class:`~bpfvm.program.Program`.
+
+    ``stack_size``: see :func:`compile_c`; run the program with ``VM(stack_size=…)`` at least as
+    large.
 
     Raises :class:`CompileError` for compiler errors, :class:`~bpfvm.errors.ElfError` for an
     object the loader cannot handle.
@@ -182,7 +243,8 @@ def compile(source: str | os.PathLike[str], *, flags: Sequence[str] = (), kernel
     from .elf import load
 
     with tempfile.TemporaryDirectory(prefix="bpfvm-cc-") as tmp:
-        obj = compile_c(source, output=Path(tmp) / "program.o", flags=flags, kernel=kernel)
+        obj = compile_c(source, output=Path(tmp) / "program.o", flags=flags, kernel=kernel,
+                        stack_size=stack_size)
         data = obj.read_bytes()
     if name is None:
         name = Path(source).stem if _is_path(source) else "<source>"

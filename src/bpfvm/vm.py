@@ -114,6 +114,9 @@ class VM:
         compiled = self._compiled.get(id(program))
         if compiled is not None and compiled.program is program:
             return compiled
+        if program.frame_size and program.frame_size > self.stack_size:
+            raise ProgramError(f"{program.name}: compiled for {program.frame_size}-byte stack frames, but "
+                               f"this VM's stack_size is {self.stack_size}")
         bound = self._bind(program)
         mark = self.memory.mark()
         try:

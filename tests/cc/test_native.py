@@ -3,11 +3,14 @@
 Each ``programs/NAME.c`` is compiled natively (gcc, glibc, libm) and with ``bpfvm cc`` (whose IR
 pipeline lowers float and double arithmetic to bpfvm's IEEE-754 intrinsics); stdout bytes and
 the exit status must be identical.  The programs print doubles with ``%.17g`` or ``%a`` (every
-bit), except results of transcendental functions, printed with fewer digits.
+bit), except results of transcendental functions, printed with fewer digits.  A program that
+needs frames over 512 bytes says ``bpfvm-stack-size: N``; it is compiled with that limit and run
+with the frame size its object records.
 """
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -37,11 +40,16 @@ def test_programs_found() -> None:
 
 @pytest.mark.parametrize("source", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_same_output_as_native(source: Path, build: Path) -> None:
-    from bpfvm.toolchain import compile_c
+    from bpfvm.toolchain import compile_c, stack_size_of
 
     native = subprocess.run([str(_native(source, build))], capture_output=True, timeout=60)
-    obj = compile_c(source, output=build / f"{source.stem}.o", flags=["-w"])
-    ours = subprocess.run([sys.executable, "-m", "bpfvm", "run", str(obj)], capture_output=True, timeout=300)
+    wanted = re.search(r"bpfvm-stack-size: (\d+)", source.read_text())
+    obj = compile_c(source, output=build / f"{source.stem}.o", flags=["-w"],
+                    stack_size=int(wanted.group(1)) if wanted else None)
+    frame = stack_size_of(obj)
+    assert frame == (int(wanted.group(1)) if wanted else 512)
+    command = [sys.executable, "-m", "bpfvm", "run", "--stack-size", str(frame), str(obj)]
+    ours = subprocess.run(command, capture_output=True, timeout=300)
     assert ours.stderr.decode() == ""
     assert ours.stdout.decode() == native.stdout.decode()
     assert ours.returncode == native.returncode

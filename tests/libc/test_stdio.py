@@ -30,6 +30,19 @@ def packed(guest: Guest, *values: int) -> tuple[int, int]:
     return guest.bytes(struct.pack(f"<{len(values)}Q", *values)), len(values)
 
 
+def test_vprintf_family_reads_a_va_list(vm: bpfvm.VM, guest: Guest) -> None:
+    ap, _ = packed(guest, guest.str("va"), 2**64 - 5, 0x4004000000000000)  # "va", -5, 2.5
+    fmt = guest.str("%s %d %.2f")
+    assert F.vprintf(vm, fmt, ap) == 10 and out(vm) == b"va -5 2.50"
+    buf = guest.buffer(16)
+    assert F.vsnprintf(vm, buf, 4, fmt, ap) == 10 and guest.read_str(buf) == b"va "
+    assert F.vsprintf(vm, buf, fmt, ap) == 10 and guest.read_str(buf) == b"va -5 2.50"
+    assert F.vfprintf(vm, STDERR, fmt, ap) == 10
+    assert vm.stderr.getvalue() == b"va -5 2.50"  # type: ignore[attr-defined]
+    assert F.vdprintf(vm, 1, guest.str("%2$d"), ap) == 2 and out(vm).endswith(b"-5")  # positional
+    assert F.vdprintf(vm, 7, fmt, ap) == -1
+
+
 def test_printf_family(vm: bpfvm.VM, guest: Guest) -> None:
     fmt = guest.str("%s=%d %05.1x|%c%%\n")
     argv, n = packed(guest, guest.str("x"), 2**32 - 1, 10, ord("!"))
@@ -44,7 +57,8 @@ def test_printf_family(vm: bpfvm.VM, guest: Guest) -> None:
     assert F.printf(vm, guest.str("%d %d %d %d\n"), 1, 2, 3, 4) == 8  # register-variadic form
     assert F.bpfvm_printf(vm, guest.str("bad %"), 0, 0) == -1 and state(vm).errno == errno.EINVAL
     many, count = packed(guest, *range(20))
-    assert F.bpfvm_printf(vm, guest.str("%d " * 18), many, count) == 2 * 10 + 3 * 6 + 2 * 2  # 16 kept
+    # every packed argument counts (bpfvm.varargs packs calls of any length)
+    assert F.bpfvm_printf(vm, guest.str("%d " * 18), many, count) == 2 * 10 + 3 * 8
     assert F.bpfvm_dprintf(vm, 2, guest.str("%s"), *packed(guest, guest.str("fd"))) == 2
     assert F.bpfvm_dprintf(vm, 5, guest.str("x"), 0, 0) == -1
 

@@ -60,10 +60,12 @@ def test_more_than_16_printf_arguments_fail_clearly() -> None:
     compile_program(f'#include <stdio.h>\nint main(void) {{ return printf("x", {args[3:]}); }}')
 
 
-def test_variadic_definitions_fail_clearly() -> None:
-    with pytest.raises(CompileError, match="BPF cannot define variadic functions"):
-        compile_program("#include <stdarg.h>\n"
-                        "int sum(int n, ...) { va_list ap; va_start(ap, n); return va_arg(ap, int); }")
+def test_variadic_definitions_compile_and_run() -> None:
+    program = compile_program("#include <stdarg.h>\n"
+                              "int sum(int n, ...) { va_list ap; va_start(ap, n); int s = 0;"
+                              " while (n--) s += va_arg(ap, int); va_end(ap); return s; }\n"
+                              "int main(void) { return sum(7, 1, 2, 3, 4, 5, 6, 7); }")
+    assert bpfvm.VM().run_main(program, ["sum"]) == 28
 
 
 def test_many_printf_calls_fit_in_one_frame() -> None:

@@ -26,6 +26,7 @@ a program and does not place it: the VM assigns addresses later and applies the
   ``"abs32"`` Relocs.  Relocations of sections that are not loaded (``.debug_*``, ``.BTF*``,
   ``.eh_frame``) are skipped.
 * **Lines** — from DWARF ``.debug_line`` (see :mod:`bpfvm.elf.lines`).
+* **Frame size** — ``Program.frame_size`` from the ``.bpfvm.stack`` section, if any.
 
 Every defect raises :class:`~bpfvm.errors.ElfError` naming the file and the section, symbol or
 offset; decoding errors name the section and the instruction index within it.
@@ -34,6 +35,7 @@ offset; decoding errors name the section and the instruction index within it.
 from __future__ import annotations
 
 import os
+import struct
 from dataclasses import dataclass, field
 
 from ..errors import DecodeError, ElfError
@@ -55,7 +57,10 @@ from .reader import (
     read_object,
 )
 
-__all__ = ["CODE", "COMMON_SEGMENT", "MAX_ZEROED", "load"]
+__all__ = ["CODE", "COMMON_SEGMENT", "MAX_ZEROED", "STACK_SECTION", "frame_size", "load"]
+
+#: The section (not loaded) in which ``bpfvm cc`` records the frame size its code may use.
+STACK_SECTION = ".bpfvm.stack"
 
 #: The ``Reloc.target``/``GlobalSymbol.segment`` name of the code image.
 CODE = "code"
@@ -115,12 +120,22 @@ def load(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview,
     names, sections = _functions(lay)
     extra = {"segments": _segments(lay), "relocs": tuple(relocs), "externs": externs,
              "symbols": _symbols(lay), "sections": sections,
-             "lines": read_lines(data, obj, lay.code, {i.pc for i in insns})}
+             "lines": read_lines(data, obj, lay.code, {i.pc for i in insns}), "frame_size": frame_size(obj)}
     try:
         return Program.from_insns(insns, name=label, names=names, entry=_entry(names, sections),
                                   noreturn_tails=True, **extra)
     except DecodeError as exc:
         raise lay.error(_where(lay, exc.pc), exc.reason) from exc
+
+
+def frame_size(obj: ObjectFile) -> int | None:
+    """The frame size recorded in :data:`STACK_SECTION` (the largest of its little-endian u32s,
+    one per module compiled by ``bpfvm cc``), or None if the object has no such record."""
+    section = obj.section_named(STACK_SECTION)
+    count = len(section.data) // 4 if section is not None else 0
+    if section is None or not count:
+        return None
+    return max(struct.unpack(f"<{count}I", section.data[:4 * count]))
 
 
 # ---------------------------------------------------------------- header and layout checks

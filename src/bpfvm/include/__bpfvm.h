@@ -3,9 +3,8 @@
  *
  * Types that several headers define, and the argument packing behind the printf family.
  *
- * Why packing: the BPF backend passes at most 5 arguments in registers and cannot define
- * variadic functions.  A call *to* an external variadic function with at most 5 arguments
- * compiles as a plain call, but printf needs more.  So <stdio.h> defines printf(fmt, ...) as a
+ * Why packing: the BPF backend passes at most 5 arguments in registers.  (bpfvm's IR stage,
+ * bpfvm.varargs, also packs calls that bypass the macros.)  So <stdio.h> defines printf(fmt, ...) as a
  * macro that casts each argument to unsigned long long, stores them in an array on the
  * caller's stack and calls __bpfvm_printf(fmt, array, count).  The formatter then reads each
  * argument at the width its conversion names (%d: the low 32 bits, signed).

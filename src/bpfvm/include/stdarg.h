@@ -1,10 +1,11 @@
 /*
  * stdarg.h - bpfvm libc.
  *
- * The BPF backend cannot compile variadic function *definitions* ("variadic functions are not
- * supported"), so va_start and va_arg fail with a message that says so.  va_list exists so
- * that prototypes mentioning it still compile.  Calling printf and friends works: see
- * <stdio.h>.
+ * Variadic functions work through bpfvm's IR stage (bpfvm.varargs): a variadic function
+ * receives, after its fixed parameters, the address of a block of 8-byte slots holding the
+ * variadic arguments, and a va_list is a pointer to the next slot.  The vprintf family
+ * (<stdio.h>) reads such a va_list.  Kernel programs (bpfvm cc --kernel) have no IR stage:
+ * there the backend rejects variadic definitions.
  */
 #ifndef _BPFVM_STDARG_H
 #define _BPFVM_STDARG_H
@@ -12,12 +13,14 @@
 typedef __builtin_va_list va_list;
 typedef __builtin_va_list __gnuc_va_list;
 
-#define __BPFVM_NO_VARARGS ((void)sizeof(struct { \
-    _Static_assert(0, "bpfvm: BPF cannot define variadic functions (no va_start/va_arg)"); \
-    int __bpfvm; }))
-#define va_start(ap, ...) __BPFVM_NO_VARARGS
-#define va_arg(ap, type) (__BPFVM_NO_VARARGS, (type)0)
-#define va_copy(dst, src) __BPFVM_NO_VARARGS
-#define va_end(ap) __BPFVM_NO_VARARGS
+#if defined(__STDC_VERSION__) && __STDC_VERSION__ > 201710L && __has_builtin(__builtin_c23_va_start)
+#define va_start(...) __builtin_c23_va_start(__VA_ARGS__)
+#else
+#define va_start(ap, param) __builtin_va_start(ap, param)
+#endif
+#define va_arg(ap, type) __builtin_va_arg(ap, type)
+#define va_end(ap) __builtin_va_end(ap)
+#define va_copy(dst, src) __builtin_va_copy(dst, src)
+#define __va_copy(dst, src) __builtin_va_copy(dst, src)
 
 #endif /* _BPFVM_STDARG_H */

@@ -6,8 +6,8 @@
  *
  * printf, fprintf, sprintf, snprintf and dprintf are macros that pack up to 16 integer,
  * character or pointer arguments (see <__bpfvm.h>); the real functions remain declared, so
- * (printf)(...) or &printf call the register-argument intrinsic (at most 4 variadic
- * arguments).  There is no vprintf family (BPF has no va_list) and no scanf family.
+ * (printf)(...) is compiled to the packed call as well (any number of arguments).  The
+ * vprintf family takes a va_list (see <stdarg.h>).  There is no scanf family.
  */
 #ifndef _BPFVM_STDIO_H
 #define _BPFVM_STDIO_H
@@ -67,6 +67,13 @@ int fprintf(FILE *__f, const char *__fmt, ...) __BPFVM_PRINTF(2, 3);
 int dprintf(int __fd, const char *__fmt, ...) __BPFVM_PRINTF(2, 3);
 int sprintf(char *__s, const char *__fmt, ...) __BPFVM_PRINTF(2, 3);
 int snprintf(char *__s, size_t __n, const char *__fmt, ...) __BPFVM_PRINTF(3, 4);
+
+/* A va_list is the address of the next 8-byte argument slot (see <stdarg.h>). */
+int vprintf(const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(1, 0);
+int vfprintf(FILE *__f, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(2, 0);
+int vdprintf(int __fd, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(2, 0);
+int vsprintf(char *__s, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(2, 0);
+int vsnprintf(char *__s, size_t __n, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(3, 0);
 
 int __bpfvm_printf(const char *__fmt, const unsigned long long *__argv, int __nargs);
 int __bpfvm_fprintf(FILE *__f, const char *__fmt, const unsigned long long *__argv, int __nargs);

@@ -21,9 +21,9 @@ from __future__ import annotations
 import errno as E
 import os
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast
+from typing import Any, BinaryIO, cast, overload
 
 from .printf import FormatError, Formatter
 from .sandbox import resolve
@@ -35,13 +35,16 @@ __all__ = [
     "bpfvm_printf", "bpfvm_snprintf", "bpfvm_sprintf", "clearerr", "dprintf", "fclose", "feof", "ferror",
     "fflush", "fgetc", "fgets", "fileno", "flush_all", "fopen", "fprintf", "fputc", "fputs", "fread",
     "fseek", "ftell", "fwrite", "getchar", "getline", "perror", "printf", "putchar", "puts", "remove",
-    "rename", "rewind", "snprintf", "sprintf", "stream", "ungetc",
+    "rename", "rewind", "snprintf", "sprintf", "stream", "ungetc", "vdprintf", "vfprintf", "vprintf",
+    "vsnprintf", "vsprintf",
 ]
 
 EOF = -1
 STDIN, STDOUT, STDERR = 1, 2, 3
 #: The most arguments the printf macros pack (the header's limit).
 MAX_PRINTF_ARGS = 16
+#: A ``va_list`` gives no count: the formatter may read this many slots from it.
+VA_LIST_SLOTS = 1 << 16
 _STD = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
 _SEEK = {0: os.SEEK_SET, 1: os.SEEK_CUR, 2: os.SEEK_END}
 
@@ -442,14 +445,39 @@ def _formatter(vm: Machine) -> Formatter:
     return Formatter(read_string, store, lambda: strerror_text(get_errno(vm)))
 
 
-def _packed(vm: Machine, argv: int, nargs: int) -> tuple[int, ...]:
-    count = min(nargs, MAX_PRINTF_ARGS)
+def _packed(vm: Machine, argv: int, nargs: int) -> Sequence[int]:
+    count = arg_int(nargs)
     if count <= 0:
         return ()
-    return struct.unpack(f"<{count}Q", vm.memory.read(argv, 8 * count, pc=vm.pc))
+    if count <= MAX_PRINTF_ARGS:
+        return struct.unpack(f"<{count}Q", vm.memory.read(argv, 8 * count, pc=vm.pc))
+    return _Slots(vm, argv, count)
 
 
-def _format(vm: Machine, fmt: int, args: tuple[int, ...]) -> bytes | None:
+class _Slots(Sequence[int]):
+    """Arguments in 8-byte slots of guest memory (a ``va_list``), read only when a conversion
+    takes them: a ``va_list`` does not say how many there are."""
+
+    def __init__(self, vm: Machine, base: int, count: int = VA_LIST_SLOTS) -> None:
+        self.vm, self.base, self.size = vm, base, count
+
+    def __len__(self) -> int:
+        return self.size
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[int]: ...
+
+    def __getitem__(self, index: int | slice) -> int | Sequence[int]:
+        if isinstance(index, slice):
+            return [self[i] for i in range(*index.indices(self.size))]
+        if not 0 <= index < self.size:
+            raise IndexError(index)
+        return self.vm.memory.load(self.base + 8 * index, 8, pc=self.vm.pc)
+
+
+def _format(vm: Machine, fmt: int, args: Sequence[int]) -> bytes | None:
     try:
         return _formatter(vm).format(vm.memory.cstring(fmt, 1 << 31, pc=vm.pc), args)
     except FormatError:
@@ -457,7 +485,7 @@ def _format(vm: Machine, fmt: int, args: tuple[int, ...]) -> bytes | None:
         return None
 
 
-def _print(vm: Machine, f: int, fmt: int, args: tuple[int, ...]) -> int:
+def _print(vm: Machine, f: int, fmt: int, args: Sequence[int]) -> int:
     s = stream(vm, f)
     text = _format(vm, fmt, args)
     if s is None or text is None:
@@ -465,7 +493,7 @@ def _print(vm: Machine, f: int, fmt: int, args: tuple[int, ...]) -> int:
     return len(text) if s.write(text) == len(text) else -1
 
 
-def _store_string(vm: Machine, buf: int, size: int | None, fmt: int, args: tuple[int, ...]) -> int:
+def _store_string(vm: Machine, buf: int, size: int | None, fmt: int, args: Sequence[int]) -> int:
     text = _format(vm, fmt, args)
     if text is None:
         return -1
@@ -476,7 +504,7 @@ def _store_string(vm: Machine, buf: int, size: int | None, fmt: int, args: tuple
     return len(text)
 
 
-def _dprint(vm: Machine, fd: int, fmt: int, args: tuple[int, ...]) -> int:
+def _dprint(vm: Machine, fd: int, fmt: int, args: Sequence[int]) -> int:
     fd = arg_int(fd)
     if fd not in (1, 2):
         set_errno(vm, E.EBADF)
@@ -544,3 +572,35 @@ def snprintf(vm: Machine, buf: int, size: int, fmt: int, *args: int) -> int:
     """``snprintf`` called as a real variadic function: its arguments are r4–r5."""
     return _store_string(vm, buf, size, fmt, args)
 
+
+
+# -- the vprintf family: a va_list is the address of the next 8-byte argument slot (bpfvm.varargs) --
+
+@export()
+def vprintf(vm: Machine, fmt: int, ap: int) -> int:
+    """``vprintf``: the arguments are the slots ``ap`` points to."""
+    return _print(vm, STDOUT, fmt, _Slots(vm, ap))
+
+
+@export()
+def vfprintf(vm: Machine, f: int, fmt: int, ap: int) -> int:
+    """``vfprintf``: the arguments are the slots ``ap`` points to."""
+    return _print(vm, f, fmt, _Slots(vm, ap))
+
+
+@export()
+def vdprintf(vm: Machine, fd: int, fmt: int, ap: int) -> int:
+    """``vdprintf`` (descriptors 1 and 2)."""
+    return _dprint(vm, fd, fmt, _Slots(vm, ap))
+
+
+@export()
+def vsprintf(vm: Machine, buf: int, fmt: int, ap: int) -> int:
+    """``vsprintf``: the length of the string stored at ``buf``."""
+    return _store_string(vm, buf, None, fmt, _Slots(vm, ap))
+
+
+@export()
+def vsnprintf(vm: Machine, buf: int, size: int, fmt: int, ap: int) -> int:
+    """``vsnprintf``: stores at most ``size - 1`` bytes and a NUL; returns the whole length."""
+    return _store_string(vm, buf, size, fmt, _Slots(vm, ap))
