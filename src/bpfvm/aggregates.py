@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .argblock import split_operands
+from .argblock import matching_paren, split_operands
 
 __all__ = ["lower_aggregates"]
 
@@ -37,20 +37,11 @@ class _Copies:
     renamed: dict[str, str] = field(default_factory=dict)
 
 
-def _matching(text: str, start: int) -> int:
-    depth = 0
-    for i in range(start, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    raise ValueError("unbalanced parentheses")
-
-
 def _definition(line: str) -> tuple[str, _Copies]:
     """A ``define`` line without ``byval``/``sret``, and the copies its by-value parameters need."""
     copies = _Copies()
     start = line.index("(", line.index(" @"))
-    end = _matching(line, start)
+    end = matching_paren(line, start)
     items = split_operands(line[start + 1:end]) if line[start + 1:end].strip() else []
     for i, item in enumerate(items):
         match = _BYVAL.search(item)

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-__all__ = ["MAX_REGISTER_ARGS", "spill_arguments", "split_operands"]
+__all__ = ["MAX_REGISTER_ARGS", "matching_paren", "spill_arguments", "split_operands"]
 
 #: Arguments BPF passes in registers.
 MAX_REGISTER_ARGS = 5
@@ -33,7 +33,7 @@ _ATTRIBUTE = re.compile(r"(?:noundef|signext|zeroext|nonnull|inreg|noalias|nocap
 _CALL = re.compile(r"^(\s+)((?:%[-\w$.]+ = )?)((?:tail |musttail |notail )?)call ")
 
 
-def _matching(text: str, open_at: int) -> int:
+def matching_paren(text: str, open_at: int) -> int:
     """Index of the ``)`` matching the ``(`` at ``open_at``."""
     depth = 0
     for i in range(open_at, len(text)):
@@ -93,7 +93,7 @@ class _Params:
     @classmethod
     def after(cls, line: str, marker: int) -> _Params:
         start = line.index("(", marker)
-        end = _matching(line, start)
+        end = matching_paren(line, start)
         return cls(start, end, _split(line[start + 1:end]))
 
     def movable(self) -> bool:

@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from .argblock import split_operands
+from .argblock import matching_paren, split_operands
 
 __all__ = ["PRINTF_FAMILY", "lower_varargs"]
 
@@ -48,15 +48,6 @@ _INTRINSIC = re.compile(r"^(?P<indent>\s+)(?:tail )?call void @llvm\.va_(?P<op>s
 _ATTRIBUTES = re.compile(r"^(?:noundef|signext|zeroext|nonnull|noalias|align \d+|[a-z_]+\([^()]*\))\s+")
 _PACKED_TYPES = {"printf": "ptr, ptr, i32", "fprintf": "ptr, ptr, ptr, i32", "dprintf": "i32, ptr, ptr, i32",
                  "sprintf": "ptr, ptr, ptr, i32", "snprintf": "ptr, i64, ptr, ptr, i32"}
-
-
-def _matching(text: str, start: int) -> int:
-    depth = 0
-    for i in range(start, len(text)):
-        depth += {"(": 1, ")": -1}.get(text[i], 0)
-        if depth == 0:
-            return i
-    raise ValueError("unbalanced parentheses")
 
 
 def _value(item: str) -> tuple[str, str, bool]:
@@ -117,7 +108,7 @@ class _Function:
             return False
         fixed = [t for t in split_operands(match["fixed"]) if t]
         start = match.end() - 1
-        end = _matching(text, start)
+        end = matching_paren(text, start)
         args = split_operands(text[start + 1:end]) if text[start + 1:end].strip() else []
         extra = [_value(a) for a in args[len(fixed):]]
         if not all(_SCALAR.match(ty) for ty, _, _ in extra):
@@ -154,7 +145,7 @@ def _header(line: str) -> str:
     if not _DEFINE.match(line) or at < 0:
         return line
     start = line.index("(", at)
-    end = _matching(line, start)
+    end = matching_paren(line, start)
     items = split_operands(line[start + 1:end]) if line[start + 1:end].strip() else []
     if not items or items[-1] != "...":
         return line
