@@ -140,8 +140,12 @@ def _check_helpers(program: Program, helpers: Mapping[int, Helper]) -> None:
             raise ProgramError(f"call to unknown helper {insn.imm}", insn.pc)
 
 
-def _invoke(fn: Callable[..., Any], what: str, pc: int, args: tuple[int, ...]) -> int:
-    """Call a host function for the guest: errors get the pc, results become a u64."""
+def _invoke(fn: Callable[..., Any], kind: str, ident: object, pc: int, args: tuple[int, ...]) -> int:
+    """Call a host function for the guest: errors get the pc, results become a u64.
+
+    ``kind`` and ``ident`` ("BPF helper", 5 / "intrinsic", "'printf'") name the function in
+    messages; they are only formatted when something goes wrong (this is a hot path).
+    """
     try:
         value = fn(*args)
     except VmTrap as trap:
@@ -151,14 +155,16 @@ def _invoke(fn: Callable[..., Any], what: str, pc: int, args: tuple[int, ...]) -
     except (ProgramExit, _PacketAbort, BpfError):
         raise
     except Exception as exc:
-        exc.add_note(f"raised by {what} called at pc {pc}")
+        exc.add_note(f"raised by {kind} {ident} called at pc {pc}")
         exc.bpf_pc = pc  # type: ignore[attr-defined]
         raise
+    if value.__class__ is int:
+        return value & M64
     if value is None:
         return 0
     if isinstance(value, bool | int):
         return int(value) & M64
-    raise ProgramError(f"{what} returned {type(value).__name__}, not int", pc)
+    raise ProgramError(f"{kind} {ident} returned {type(value).__name__}, not int", pc)
 
 
 def _intrinsic_caller(program: Program, bound: dict[int, Callable[..., Any] | None], state: RunState,
@@ -176,7 +182,7 @@ def _intrinsic_caller(program: Program, bound: dict[int, Callable[..., Any] | No
             if regs is not None:
                 regs[1:6] = args
                 regs[10] = r10
-        return _invoke(fn, f"intrinsic {name!r}", pc, args)
+        return _invoke(fn, "intrinsic", name, pc, args)
 
     return call
 
@@ -219,7 +225,7 @@ def _runtime(program: Program, memory: Memory, helpers: Mapping[int, Helper], la
         fn = helpers.get(hid)
         if fn is None:
             raise VmTrap(TrapKind.UNKNOWN_HELPER, pc, f"helper {hid} is not registered")
-        return _invoke(fn, f"BPF helper {hid}", pc, args)
+        return _invoke(fn, "BPF helper", hid, pc, args)
 
     def callx(target: int, pc: int, r1: int, r2: int, r3: int, r4: int, r5: int, r10: int, n: int,
               d: int) -> tuple[int, int]:
