@@ -7,7 +7,8 @@
  * printf, fprintf, sprintf, snprintf and dprintf are macros that pack up to 16 integer,
  * character or pointer arguments (see <__bpfvm.h>); the real functions remain declared, so
  * (printf)(...) is compiled to the packed call as well (any number of arguments).  The
- * vprintf family takes a va_list (see <stdarg.h>).  There is no scanf family.
+ * vprintf family takes a va_list (see <stdarg.h>).  The scanf family converts %d %i %u %x %o
+ * %c %s %[ %n (no floating point); see bpfvm.libc.scanf.
  */
 #ifndef _BPFVM_STDIO_H
 #define _BPFVM_STDIO_H
@@ -74,6 +75,15 @@ int vfprintf(FILE *__f, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINT
 int vdprintf(int __fd, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(2, 0);
 int vsprintf(char *__s, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(2, 0);
 int vsnprintf(char *__s, size_t __n, const char *__fmt, __builtin_va_list __ap) __BPFVM_PRINTF(3, 0);
+
+int sscanf(const char *__s, const char *__fmt, ...) __attribute__((__format__(__scanf__, 2, 3)));
+int scanf(const char *__fmt, ...) __attribute__((__format__(__scanf__, 1, 2)));
+int fscanf(FILE *__f, const char *__fmt, ...) __attribute__((__format__(__scanf__, 2, 3)));
+int vsscanf(const char *__s, const char *__fmt, __builtin_va_list __ap)
+    __attribute__((__format__(__scanf__, 2, 0)));
+int vscanf(const char *__fmt, __builtin_va_list __ap) __attribute__((__format__(__scanf__, 1, 0)));
+int vfscanf(FILE *__f, const char *__fmt, __builtin_va_list __ap)
+    __attribute__((__format__(__scanf__, 2, 0)));
 
 int __bpfvm_printf(const char *__fmt, const unsigned long long *__argv, int __nargs);
 int __bpfvm_fprintf(FILE *__f, const char *__fmt, const unsigned long long *__argv, int __nargs);

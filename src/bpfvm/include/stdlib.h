@@ -47,6 +47,8 @@ long random(void);
 void srandom(unsigned int __seed);
 
 char *getenv(const char *__name);
+/* Never runs a command: system(NULL) is 0 (no shell), otherwise -1 with errno ENOSYS. */
+int system(const char *__command);
 int atexit(void (*__fn)(void));
 void exit(int __status) __BPFVM_NORETURN;
 void _Exit(int __status) __BPFVM_NORETURN;

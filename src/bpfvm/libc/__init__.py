@@ -1,8 +1,8 @@
 """bpfvm's C library: the functions of ``<string.h>``, ``<stdlib.h>``, ``<stdio.h>``,
-``<ctype.h>``, ``<time.h>``, ``<math.h>`` (:mod:`.libm`) and a sliver of ``<unistd.h>`` as
-intrinsics, and the IEEE-754 arithmetic the toolchain lowers ``float``/``double`` operations to
-(:mod:`.softfloat`), for C programs built with the headers in ``bpfvm/include`` (see
-:mod:`bpfvm.toolchain`).
+``<ctype.h>``, ``<time.h>``, ``<math.h>`` (:mod:`.libm`), the scanf family (:mod:`.scanf`) and a
+sliver of ``<unistd.h>``, ``<sys/stat.h>``, ``<fcntl.h>`` (:mod:`.posix`) as intrinsics, and the
+IEEE-754 arithmetic the toolchain lowers ``float``/``double`` operations to (:mod:`.softfloat`),
+for C programs built with the headers in ``bpfvm/include`` (see :mod:`bpfvm.toolchain`).
 
 :data:`LIBC` maps each symbol name to its :class:`~bpfvm.runtime.intrinsics.Intrinsic`; a VM binds
 a program's calls to undefined symbols to ``vm.intrinsics`` first, then to this table.  Each
@@ -14,7 +14,7 @@ VM (:mod:`.state`).
 from __future__ import annotations
 
 from ..runtime.intrinsics import Intrinsic
-from . import ctype, errno, libm, softfloat, stdio, stdlib, string, time, unistd  # noqa: F401 - they export
+from . import ctype, errno, libm, posix, scanf, softfloat, stdio, stdlib, string, time, unistd  # noqa: F401 - they export
 from .state import LibcState, Machine, exported, state
 from .stdlib import finish
 
