@@ -62,6 +62,7 @@ demo: venv
 
 bench: venv
 	$(BIN)/python bench/run.py
+	$(BIN)/python bench/kernels.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
