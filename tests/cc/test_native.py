@@ -2,7 +2,7 @@
 
 Each ``programs/NAME.c`` is compiled natively (gcc, glibc, libm) and with ``bpfvm cc`` (whose IR
 pipeline lowers float and double arithmetic to bpfvm's IEEE-754 intrinsics); stdout bytes and
-the exit status must be identical.  The programs print doubles with ``%.17g`` or ``%a`` (every
+the exit status must be identical, under every engine.  The programs print doubles with ``%.17g`` or ``%a`` (every
 bit), except results of transcendental functions, printed with fewer digits.  A program that
 needs frames over 512 bytes says ``bpfvm-stack-size: N``; it is compiled with that limit and run
 with the frame size its object records.
@@ -11,12 +11,14 @@ with the frame size its object records.
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from bpfvm.vm import ENGINES
+
+from ..native import bpfvm_run, native_build
 
 PROGRAMS = sorted((Path(__file__).parent / "programs").glob("*.c"))
 
@@ -26,30 +28,22 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("cc-programs")
 
 
-def _native(source: Path, out: Path) -> Path:
-    if shutil.which("gcc") is None:
-        pytest.skip("gcc not installed: no native reference")
-    exe = out / source.stem
-    subprocess.run(["gcc", "-O2", "-w", "-o", str(exe), str(source), "-lm"], check=True)
-    return exe
-
-
 def test_programs_found() -> None:
     assert len(PROGRAMS) >= 8
 
 
+@pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("source", PROGRAMS, ids=[p.stem for p in PROGRAMS])
-def test_same_output_as_native(source: Path, build: Path) -> None:
+def test_same_output_as_native(source: Path, build: Path, engine: str) -> None:
     from bpfvm.toolchain import compile_c, stack_size_of
 
-    native = subprocess.run([str(_native(source, build))], capture_output=True, timeout=60)
+    native = subprocess.run([str(native_build(source, build))], capture_output=True, timeout=60)
     wanted = re.search(r"bpfvm-stack-size: (\d+)", source.read_text())
-    obj = compile_c(source, output=build / f"{source.stem}.o", flags=["-w"],
+    obj = compile_c(source, output=build / f"{source.stem}-{engine}.o", flags=["-w"],
                     stack_size=int(wanted.group(1)) if wanted else None)
     frame = stack_size_of(obj)
     assert frame == (int(wanted.group(1)) if wanted else 512)
-    command = [sys.executable, "-m", "bpfvm", "run", "--stack-size", str(frame), str(obj)]
-    ours = subprocess.run(command, capture_output=True, timeout=300)
+    ours = bpfvm_run(obj, engine=engine, options=["--stack-size", str(frame)])
     assert ours.stderr.decode() == ""
     assert ours.stdout.decode() == native.stdout.decode()
     assert ours.returncode == native.returncode
