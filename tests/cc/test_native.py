@@ -3,9 +3,9 @@
 Each ``programs/NAME.c`` is compiled natively (gcc, glibc, libm) and with ``bpfvm cc`` (whose IR
 pipeline lowers float and double arithmetic to bpfvm's IEEE-754 intrinsics); stdout bytes and
 the exit status must be identical, under every engine.  The programs print doubles with
-``%.17g`` or ``%a`` (every bit), except results of transcendental functions, printed with fewer digits.  A program that
-needs frames over 512 bytes says ``bpfvm-stack-size: N``; it is compiled with that limit and run
-with the frame size its object records.
+``%.17g`` or ``%a`` (every bit), except results of transcendental functions, printed with fewer
+digits.  A program that needs frames over 512 bytes says ``bpfvm-stack-size: N``; it is compiled
+with that limit and run with the frame size its object records.
 """
 
 from __future__ import annotations
