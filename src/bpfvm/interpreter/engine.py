@@ -19,7 +19,7 @@ from ..memory import GUARD, Memory
 from ..program import Program
 from .codegen import Layout, program_source
 
-__all__ = ["Compiled", "ProgramExit", "RunState", "compile_program"]
+__all__ = ["Compiled", "ProgramExit", "RunState", "compile_program", "nested_target"]
 
 #: The kernel's bound on may_goto iterations per program run (BPF_MAX_LOOPS).
 MAY_GOTO_LIMIT = 8 * 1024 * 1024
@@ -94,11 +94,7 @@ class Compiled:
         Raises :class:`VmTrap` BAD_CALL_TARGET if no function starts at ``address``.
         """
         state = self.state
-        fn = self.functions_by_address.get(address)
-        if fn is None:
-            raise VmTrap(TrapKind.BAD_CALL_TARGET, -1, f"{address:#x} is no function", address)
-        if state.depth >= self.layout.max_depth - 1:
-            raise VmTrap(TrapKind.CALL_DEPTH, -1, f"more than {self.layout.max_depth} nested call frames")
+        fn = nested_target(self.functions_by_address, address, state, self.layout)
         saved = state.r10, state.depth
         regs = (list(args) + [0] * 5)[:5]
         try:
@@ -106,6 +102,20 @@ class Compiled:
         finally:
             state.r10, state.depth = saved
         return r0
+
+
+def nested_target(functions: Mapping[int, Any], address: int, state: RunState, layout: Layout) -> Any:
+    """The function a re-entrant guest call from an intrinsic goes to (both engines).
+
+    Raises :class:`VmTrap` BAD_CALL_TARGET if no function starts at ``address`` and
+    CALL_DEPTH if the intrinsic's caller already uses the last frame (pc -1: the VM fills it in).
+    """
+    fn = functions.get(address)
+    if fn is None:
+        raise VmTrap(TrapKind.BAD_CALL_TARGET, -1, f"{address:#x} is no function", address)
+    if state.depth >= layout.max_depth - 1:
+        raise VmTrap(TrapKind.CALL_DEPTH, -1, f"more than {layout.max_depth} nested call frames")
+    return fn
 
 
 def compile_program(program: Program, memory: Memory, helpers: Mapping[int, Helper], *,

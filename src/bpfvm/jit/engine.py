@@ -31,6 +31,7 @@ from ..interpreter.engine import (
     _intrinsic_caller,
     _PacketAbort,
     _runtime,
+    nested_target,
 )
 from ..memory import GUARD, Memory
 from ..program import Program
@@ -128,11 +129,7 @@ class Compiled:
         whatever the callee raises.
         """
         state, ctx = self.state, self.ctx
-        fn = self.functions_by_address.get(address)
-        if fn is None:
-            raise VmTrap(TrapKind.BAD_CALL_TARGET, -1, f"{address:#x} is no function", address)
-        if state.depth >= self.layout.max_depth - 1:
-            raise VmTrap(TrapKind.CALL_DEPTH, -1, f"more than {self.layout.max_depth} nested call frames")
+        fn = nested_target(self.functions_by_address, address, state, self.layout)
         saved = state.r10, state.depth
         regs = (list(args) + [0] * 5)[:5]
         ctx[CTX_LEFT] = state.left
