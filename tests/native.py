@@ -19,12 +19,14 @@ def stdin_of(source: Path) -> bytes:
     return path.read_bytes() if path.exists() else b""
 
 
-def native_build(source: Path, out: Path) -> Path:
-    """Build ``source`` with ``gcc -O2`` (and libm) into ``out``; skip the test without gcc."""
+def native_build(source: Path | Sequence[Path], out: Path, *, name: str | None = None) -> Path:
+    """Build ``source`` (one C file, or several linked together) with ``gcc -O2`` (and libm)
+    into ``out``, as ``NAME.native`` (default: the first file's stem); skip the test without gcc."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc not installed: no native reference")
-    exe = out / f"{source.stem}.native"
-    subprocess.run(["gcc", "-O2", "-w", "-o", str(exe), str(source), "-lm"], check=True)
+    sources = [source] if isinstance(source, Path) else list(source)
+    exe = out / f"{name or sources[0].stem}.native"
+    subprocess.run(["gcc", "-O2", "-w", "-o", str(exe), *map(str, sources), "-lm"], check=True)
     return exe
 
 

@@ -13,12 +13,14 @@ supply the helpers it calls::
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from typing import Any
 
 from .compat import BpfVm
 from .errors import AsmError, BpfError, DecodeError, ElfError, ProgramError, TrapKind, VmTrap
 from .interpreter import ProgramExit
 from .isa import Insn, decode, encode
+from .linker import LinkError, link_programs
 from .memory import Memory
 from .program import Function, Program
 from .toolchain import CompileError
@@ -35,6 +37,7 @@ __all__ = [
     "ElfError",
     "Function",
     "Insn",
+    "LinkError",
     "Memory",
     "Program",
     "ProgramError",
@@ -48,6 +51,7 @@ __all__ = [
     "disassemble",
     "compile",
     "encode",
+    "link_programs",
     "load",
 ]
 
@@ -66,11 +70,18 @@ def disassemble(code: bytes | bytearray | memoryview) -> str:
     return _disassemble(bytes(code))
 
 
-def load(path_or_bytes: str | bytes | os.PathLike[str], *, name: str | None = None) -> Program:
-    """Load a BPF ELF object (as clang emits it) into a Program. Raises :class:`ElfError`."""
+def load(path_or_bytes: str | bytes | os.PathLike[str] | Sequence[str | bytes | os.PathLike[str]], *,
+         name: str | None = None) -> Program:
+    """Load a BPF ELF object (as clang emits it) into a Program; given a list of objects, load
+    each and link them (:func:`link_programs`) into one.
+
+    Raises :class:`ElfError` for a bad object, :class:`LinkError` for objects that do not link.
+    """
     from .elf import load as _load
 
-    return _load(path_or_bytes, name=name)
+    if isinstance(path_or_bytes, (str, bytes, bytearray, memoryview, os.PathLike)):
+        return _load(path_or_bytes, name=name)
+    return link_programs([_load(p) for p in path_or_bytes], name=name)
 
 
 def compile(source: str | os.PathLike[str], **options: Any) -> Program:  # noqa: A001 - bcc's name

@@ -30,16 +30,20 @@ class Command:
     help: str
     arguments: Callable[[argparse.ArgumentParser], None]
     run: Handler
+    #: Whether the words after the first ``--`` go, unparsed, to ``args.rest`` (None when the
+    #: command line has no ``--``), so that positional lists before it stay apart from them.
+    rest: bool = False
 
 
 _COMMANDS: dict[str, Command] = {}
 
 
-def command(name: str, help: str,
-            arguments: Callable[[argparse.ArgumentParser], None]) -> Callable[[Handler], Handler]:
-    """Register the decorated function as the handler of subcommand ``name``."""
+def command(name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None], *,
+            rest: bool = False) -> Callable[[Handler], Handler]:
+    """Register the decorated function as the handler of subcommand ``name`` (``rest``: see
+    :attr:`Command.rest`)."""
     def register(run: Handler) -> Handler:
-        _COMMANDS[name] = Command(name, help, arguments, run)
+        _COMMANDS[name] = Command(name, help, arguments, run, rest)
         return run
     return register
 
@@ -56,7 +60,13 @@ def _build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line with ``argv`` (default ``sys.argv[1:]``); return the exit status."""
-    args = _build_parser().parse_args(argv)
+    words = list(sys.argv[1:] if argv is None else argv)
+    rest: list[str] | None = None
+    if words and words[0] in _COMMANDS and _COMMANDS[words[0]].rest and "--" in words:
+        at = words.index("--")
+        words, rest = words[:at], words[at + 1:]
+    args = _build_parser().parse_args(words)
+    args.rest = rest
     try:
         status: int = args.handler(args)
     except BpfError as exc:
@@ -119,7 +129,9 @@ EXIT_TRAP = 70  # EX_SOFTWARE: the guest program trapped
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="ELF object, raw bytecode, or assembly source (.s/.asm)")
     parser.add_argument("args", nargs="*",
-                        help="argv for main (ELF), else integers for r1..r5; put them after --")
+                        help="more ELF objects to link with FILE, then argv for main (ELF), else integers "
+                             "for r1..r5; with --, the words before it are objects and those after it "
+                             "arguments")
     parser.add_argument("--entry", help="function or section to run instead of main(argc, argv)")
     parser.add_argument("--dir", action="append", default=[], metavar="HOST[:GUEST]",
                         help="let the program open files under HOST, seen as GUEST (default: same path)")
@@ -146,10 +158,34 @@ def _load_code(path: Path) -> tuple[bytes, bool]:
     return data, False
 
 
-def _load_elf(code: bytes, path: Path) -> Program:
+def _load_elf(code: bytes, path: Path, more: Sequence[Path] = ()) -> Program:
+    """Load an ELF object, linked with the objects ``more`` if any."""
     from .elf import load
+    from .linker import link_programs
 
-    return load(code, name=path.name)
+    first = load(code, name=path.name)
+    if not more:
+        return first
+    return link_programs([first, *(load(p, name=p.name) for p in more)], name=path.stem)
+
+
+def _split_objects(args: argparse.Namespace, is_elf: bool) -> tuple[list[Path], list[str]]:
+    """The objects to link after ``args.file``, and the program's arguments: with ``--``, the
+    words before it and after it; without, the leading words naming ELF ``.o`` files."""
+    words = list(args.args)
+    if args.rest is not None:
+        return ([Path(w) for w in words], list(args.rest)) if is_elf else ([], words + list(args.rest))
+    count = 0
+    while is_elf and count < len(words) and _is_object(Path(words[count])):
+        count += 1
+    return [Path(w) for w in words[:count]], words[count:]
+
+
+def _is_object(path: Path) -> bool:
+    if path.suffix != ".o" or not path.is_file():
+        return False
+    with path.open("rb") as f:
+        return f.read(4) == b"\x7fELF"
 
 
 def _stack_size(args: argparse.Namespace, program: Program | None) -> int:
@@ -167,8 +203,8 @@ def _fs_grants(specs: list[str]) -> dict[str, str]:
     return grants
 
 
-@command("run", "run a BPF program: main(argc, argv) of an ELF object, or bytecode (prints r0)",
-         _run_arguments)
+@command("run", "run a BPF program: main(argc, argv) of ELF objects (linked), or bytecode (prints r0)",
+         _run_arguments, rest=True)
 def _cmd_run(args: argparse.Namespace) -> int:
     import time
 
@@ -176,7 +212,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .vm import VM
 
     code, is_elf = _load_code(args.file)
-    program = _load_elf(code, args.file) if is_elf else None
+    objects, args.args = _split_objects(args, is_elf)
+    program = _load_elf(code, args.file, objects) if is_elf else None
     vm = VM(args.engine, max_instructions=args.max_instructions, stack_size=_stack_size(args, program),
             max_call_depth=args.call_depth, fs=_fs_grants(args.dir))
     mem = bytearray(args.mem.read_bytes()) if args.mem else None

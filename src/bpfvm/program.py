@@ -23,7 +23,9 @@ from .errors import DecodeError, ProgramError
 from .isa import Insn, decode
 from .isa.opcodes import LDDW_FUNC
 
-__all__ = ["Function", "GlobalSymbol", "Program", "Reloc", "Segment", "data_patches", "link"]
+__all__ = [
+    "Function", "GlobalSymbol", "Program", "Reloc", "Segment", "check_resolved", "data_patches", "link",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,7 +54,10 @@ class Reloc:
     ``site`` is ``"code"`` (then ``offset`` is the byte offset of an ``lddw``, whose 64-bit
     immediate receives the address) or a segment name (then ``kind`` says how many bytes at
     ``offset`` receive it: ``"abs64"`` or ``"abs32"``).  ``target`` is ``"code"`` (a function
-    address: code base + byte offset) or a segment name.
+    address: code base + byte offset) or a segment name.  An *unresolved* Reloc (``target`` is
+    ``""``) refers to the undefined symbol ``symbol`` (an ``extern`` variable or function): the
+    static linker (:mod:`bpfvm.linker`) resolves it against other objects; a VM refuses to run
+    a program that still has one.
     """
 
     site: str
@@ -60,6 +65,12 @@ class Reloc:
     kind: str  #: "imm64" | "abs64" | "abs32"
     target: str
     addend: int
+    symbol: str = ""  #: the undefined symbol of an unresolved Reloc
+
+    @property
+    def resolved(self) -> bool:
+        """Whether ``target`` names a place (not an undefined symbol)."""
+        return bool(self.target)
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +81,10 @@ class GlobalSymbol:
     segment: str
     offset: int
     size: int
+    #: ELF binding: ``"global"`` and ``"weak"`` symbols are visible to other objects when
+    #: linking (a global definition overrides a weak one); ``"local"`` ones (C ``static``) are not;
+    #: ``"common"`` marks a tentative definition (``-fcommon``), which other objects may not share.
+    binding: str = "global"
 
 
 @dataclass(frozen=True, eq=False)
@@ -197,7 +212,9 @@ def link(program: Program, addresses: dict[str, int]) -> tuple[Insn, ...]:
     ``"code"`` included); return the patched instructions.
 
     Data relocations are returned by :func:`data_patches`; this function patches code only.
+    Raises :class:`ProgramError` naming the undefined symbols if a Reloc is unresolved.
     """
+    check_resolved(program)
     patched = dict(program._by_pc)
     for reloc in program.relocs:
         if reloc.site != "code":
@@ -209,6 +226,15 @@ def link(program: Program, addresses: dict[str, int]) -> tuple[Insn, ...]:
         patched[pc] = insn._replace(src=0, imm=lo - (1 << 32) if lo >> 31 else lo,
                                     imm_hi=hi - (1 << 32) if hi >> 31 else hi)
     return tuple(patched[i.pc] for i in program.insns)
+
+
+def check_resolved(program: Program) -> None:
+    """Raise :class:`ProgramError` if ``program`` refers to symbols no object defines."""
+    missing = sorted({r.symbol for r in program.relocs if not r.resolved})
+    if missing:
+        raise ProgramError(f"{program.name}: undefined symbol{'s' if len(missing) > 1 else ''} "
+                           f"{', '.join(missing)} (define {'them' if len(missing) > 1 else 'it'} in "
+                           "an object linked with this one)")
 
 
 def data_patches(program: Program, addresses: dict[str, int]) -> list[tuple[int, bytes]]:

@@ -12,7 +12,7 @@ from .errors import ProgramError, VmTrap
 from .interpreter import Compiled, ProgramExit, compile_program
 from .isa import encode
 from .memory import Memory, Region
-from .program import Program, data_patches, link
+from .program import Program, check_resolved, data_patches, link
 from .runtime.intrinsics import IntrinsicTable
 
 __all__ = ["ENGINES", "VM", "Globals"]
@@ -117,6 +117,7 @@ class VM:
         if program.frame_size and program.frame_size > self.stack_size:
             raise ProgramError(f"{program.name}: compiled for {program.frame_size}-byte stack frames, but "
                                f"this VM's stack_size is {self.stack_size}")
+        check_resolved(program)
         bound = self._bind(program)
         mark = self.memory.mark()
         try:

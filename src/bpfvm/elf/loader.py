@@ -23,8 +23,10 @@ a program and does not place it: the VM assigns addresses later and applies the
   (``call`` ``src=0`` ``imm=-1``, recorded in ``Program.externs``) for an undefined symbol.  The
   data types ``ABS64``/``ABS32``/``NODYLD32`` in a code section would overwrite instruction
   fields and are rejected.  In data: ``ABS64`` → ``"abs64"``, ``ABS32``/``NODYLD32`` →
-  ``"abs32"`` Relocs.  Relocations of sections that are not loaded (``.debug_*``, ``.BTF*``,
-  ``.eh_frame``) are skipped.
+  ``"abs32"`` Relocs.  A data reference to an undefined symbol (an ``extern`` variable, or the
+  address of a function defined elsewhere) becomes an *unresolved* Reloc naming the symbol, for
+  :mod:`bpfvm.linker` to resolve against other objects.  Relocations of sections that are not
+  loaded (``.debug_*``, ``.BTF*``, ``.eh_frame``) are skipped.
 * **Lines** — from DWARF ``.debug_line`` (see :mod:`bpfvm.elf.lines`).
 * **Frame size** — ``Program.frame_size`` from the ``.bpfvm.stack`` section, if any.
 
@@ -77,7 +79,6 @@ _READ_ONLY = ("license", "version")
 _MAP_SECTIONS = ("maps", ".maps")
 _NOT_LOADED = (".eh_frame",)
 _ENTRY_NAMES = ("main", "begin")
-_NO_EXTERN_DATA = "the symbol is undefined (extern variables are not supported)"
 
 
 @dataclass
@@ -308,9 +309,9 @@ def _lddw_reloc(lay: _Layout, section: Section, rel: Relocation, insn: Insn) -> 
     if insn.opcode != _LDDW or insn.src != 0:
         raise lay.error(lay.at(section, rel), "R_BPF_64_64 must patch an lddw with src=0")
     resolved = _resolve(lay, section, rel)
-    if resolved is None:
-        raise lay.error(lay.at(section, rel), _NO_EXTERN_DATA)
     implicit = insn.imm if insn.imm_hi == 0 else insn.imm64
+    if resolved is None:
+        return Reloc(CODE, insn.pc * 8, "imm64", "", _addend(rel, implicit), rel.symbol_name)
     return Reloc(CODE, insn.pc * 8, "imm64", resolved[0], resolved[1] + _addend(rel, implicit))
 
 
@@ -392,9 +393,9 @@ def _data_reloc(lay: _Layout, section: Section, rel: Relocation) -> Reloc:
         raise lay.error(lay.at(section, rel),
                         f"offset outside the section data (size {len(section.data):#x})")
     resolved = _resolve(lay, section, rel)
-    if resolved is None:
-        raise lay.error(lay.at(section, rel), _NO_EXTERN_DATA)
     implicit = int.from_bytes(section.data[rel.offset:rel.offset + size], "little")
+    if resolved is None:
+        return Reloc(section.name, rel.offset, kind, "", _addend(rel, implicit), rel.symbol_name)
     return Reloc(section.name, rel.offset, kind, resolved[0], resolved[1] + _addend(rel, implicit))
 
 
@@ -510,12 +511,16 @@ def _symbols(lay: _Layout) -> dict[str, GlobalSymbol]:
 def _global_symbol(lay: _Layout, index: int, sym: Symbol) -> GlobalSymbol | None:
     if not sym.name:
         return None
+    binding = _BINDINGS.get(sym.bind, "global")
     if sym.type == "STT_FUNC" and sym.section_index in lay.code:
-        return GlobalSymbol(sym.name, CODE, lay.code[sym.section_index] * 8 + sym.value, sym.size)
+        return GlobalSymbol(sym.name, CODE, lay.code[sym.section_index] * 8 + sym.value, sym.size, binding)
     if sym.type == "STT_OBJECT" or (sym.type == "STT_NOTYPE" and sym.size):
         if sym.section_index in lay.segments:
             _check_inside(lay, f"symbol {sym.name}", sym)
-            return GlobalSymbol(sym.name, lay.segments[sym.section_index], sym.value, sym.size)
+            return GlobalSymbol(sym.name, lay.segments[sym.section_index], sym.value, sym.size, binding)
         if sym.section_index == SHN_COMMON:
-            return GlobalSymbol(sym.name, lay.common_name, lay.common[index], sym.size)
+            return GlobalSymbol(sym.name, lay.common_name, lay.common[index], sym.size, "common")
     return None
+
+
+_BINDINGS = {"STB_LOCAL": "local", "STB_GLOBAL": "global", "STB_WEAK": "weak"}

@@ -1,0 +1,3 @@
+#include "project.h"
+
+int tuning(void) { return 42; }
