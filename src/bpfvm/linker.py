@@ -97,8 +97,9 @@ def _code_parts(programs: Sequence[Program]) -> list[_Part]:
     base = 0
     for program in programs:
         parts.append(_Part(program, base))
-        last = program.insns[-1]
-        base += last.pc + last.width
+        if program.insns:
+            last = program.insns[-1]
+            base += last.pc + last.width
     return parts
 
 
@@ -234,5 +235,5 @@ def _entry(parts: list[_Part], exports: dict[str, _Export]) -> str:
     for fname in _ENTRY_NAMES:
         if _function_slot(exports.get(fname)) is not None:
             return fname
-    first = parts[0]
-    return first.functions[first.program.entry]
+    first = next((p for p in parts if p.program.entry), None)
+    return first.functions[first.program.entry] if first else ""

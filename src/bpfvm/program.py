@@ -138,8 +138,12 @@ class Program:
         """Build a Program from decoded instructions; ``names`` maps start slots to names.
 
         ``extra`` sets the linking fields (``segments``, ``relocs``, ``externs``, ``symbols``,
-        ``sections``, ``lines``).  Raises :class:`DecodeError` for malformed functions.
+        ``sections``, ``lines``).  Without instructions the Program has no functions and no
+        entry (an object of data only, to link with others).  Raises :class:`DecodeError` for
+        malformed functions.
         """
+        if not insns:  # a data-only object: something to link, not to run
+            return cls((), {}, "", name, {}, **extra)  # type: ignore[arg-type]
         starts = sorted({0} | _call_targets(insns) | set(names or ()))
         end = insns[-1].pc + insns[-1].width
         functions: dict[str, Function] = {}
@@ -229,7 +233,11 @@ def link(program: Program, addresses: dict[str, int]) -> tuple[Insn, ...]:
 
 
 def check_resolved(program: Program) -> None:
-    """Raise :class:`ProgramError` if ``program`` refers to symbols no object defines."""
+    """Raise :class:`ProgramError` if ``program`` has no code or refers to symbols no object
+    defines."""
+    if not program.insns:
+        raise ProgramError(f"{program.name}: no code: the object has no non-empty executable section "
+                           "(link it with objects that have code)")
     missing = sorted({r.symbol for r in program.relocs if not r.resolved})
     if missing:
         raise ProgramError(f"{program.name}: undefined symbol{'s' if len(missing) > 1 else ''} "

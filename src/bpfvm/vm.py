@@ -313,6 +313,7 @@ def _entry(program: Program, entry: str | None) -> int:
     if func is None and name in program.sections and program.sections[name]:
         func = program.functions.get(program.sections[name][0])
     if func is None:
+        check_resolved(program)  # the clearer error for an object without code
         raise ProgramError(f"no function or section {name!r} in {program.name}; "
                            f"have {', '.join(program.functions)}")
     return func.start

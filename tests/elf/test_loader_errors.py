@@ -114,7 +114,6 @@ MUTATIONS: list[tuple[str, str, Callable[[Elf], None], str]] = [
     ("bad-section-offset", "sqrti.c", lambda e: e.shdr(".text", "offset", len(e.data)), PAST_END),
     ("bad-section-size", "sqrti.c", lambda e: e.shdr(".text", "size", len(e.data)), PAST_END),
     ("ehdr-short", "sqrti.c", lambda e: e.data.__delitem__(slice(4, None)), "truncated ELF header"),
-    ("no-text-section", "sqrti.c", lambda e: e.shdr(".text", "type", 0), "no code"),
     ("too-many-sections", "sqrti.c", lambda e: e.put(E_SHNUM, "H", 1024), "section header table"),
     ("wrong-byte-order", "sqrti.c", lambda e: e.data.__setitem__(EI_DATA, 2), "not a little-endian object"),
     ("wrong-class", "sqrti.c", lambda e: e.data.__setitem__(EI_CLASS, 1), "not an ELF-64 object"),
@@ -150,7 +149,6 @@ MUTATIONS: list[tuple[str, str, Callable[[Elf], None], str]] = [
      lambda e: e.sym("sub", "name", struct.unpack_from("<I", e.data, e.section(".symtab").offset
                                                        + e.symbol_index("mul") * 24)[0]),
      "symbol mul: two functions have this name"),
-    ("no code", "nocode.c", lambda e: None, "no code"),
     # --- sections
     ("overlapping sections", "sqrti.c",
      lambda e: e.shdr(".rodata.cst8", "offset", e.section(".text").offset + 8), "overlaps .text"),
@@ -180,6 +178,18 @@ UNRESOLVED = [
     ("undefined symbol in data", "relocs.c",
      lambda e: e.rel(".rel.data", 0, symbol=e.symbol_index("host_add")), "host_add"),
 ]
+
+
+@pytest.mark.parametrize(("fixture", "mutate"), [("sqrti.c", lambda e: e.shdr(".text", "type", 0)),
+                                                  ("nocode.c", lambda e: None)], ids=["no-text-section", "no code"])
+def test_object_without_code_loads_and_fails_to_run(elf: Callable[[str], Elf], fixture: str,
+                                                    mutate: Callable[[Elf], None]) -> None:
+    target = elf(fixture)
+    mutate(target)
+    prog = load(bytes(target.data), name="x.o")
+    assert not prog.functions and not prog.insns
+    with pytest.raises(ProgramError, match="x.o: no code: the object has no non-empty executable section"):
+        bpfvm.VM(lazy_binding=True).run(prog)
 
 
 @pytest.mark.parametrize(("fixture", "mutate", "symbol"), [m[1:] for m in UNRESOLVED],

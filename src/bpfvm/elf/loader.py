@@ -108,8 +108,9 @@ def load(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview,
 
     ``name`` names the object in messages and becomes ``Program.name`` (default: the path, or
     ``<bytes>``).  The entry is ``main`` if defined, else ``begin``, else the first function of
-    the first ``SEC()`` section other than ``.text``, else the first function.  Raises
-    :class:`ElfError` for unreadable, malformed or unsupported objects.
+    the first ``SEC()`` section other than ``.text``, else the first function.  An object
+    without code (only data definitions) loads as a Program without functions, for linking.
+    Raises :class:`ElfError` for unreadable, malformed or unsupported objects.
     """
     data, label = _load(path_or_bytes, name)
     obj = read_object(data, name=label)
@@ -208,8 +209,6 @@ def _layout(obj: ObjectFile, label: str) -> _Layout:
             slot += section.size // 8
         else:
             lay.segments[section.index] = section.name
-    if not lay.code:
-        raise ElfError(f"{label}: no code: the object has no non-empty executable section")
     while lay.common_name in names:
         lay.common_name += "_"
     _layout_common(lay)
@@ -494,7 +493,7 @@ def _entry(names: dict[int, str], sections: dict[str, tuple[str, ...]]) -> str:
         if fname in present:
             return fname
     programs = [funcs[0] for sec, funcs in sections.items() if sec != ".text" and funcs]
-    return programs[0] if programs else names[min(names)]
+    return programs[0] if programs else names[min(names)] if names else ""
 
 
 def _symbols(lay: _Layout) -> dict[str, GlobalSymbol]:
