@@ -15,6 +15,7 @@ functions from symbol tables.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -169,7 +170,9 @@ class Program:
 
     def function_insns(self, func: Function) -> list[Insn]:
         """The instructions of ``func`` in order."""
-        return [i for i in self.insns if func.start <= i.pc < func.end]
+        first = bisect.bisect_left(self.insns, func.start, key=lambda i: i.pc)
+        last = bisect.bisect_left(self.insns, func.end, lo=first, key=lambda i: i.pc)
+        return list(self.insns[first:last])
 
     @property
     def digest(self) -> str:

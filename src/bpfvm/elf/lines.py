@@ -58,7 +58,12 @@ def read_lines(data: bytes, obj: ObjectFile, bases: dict[int, int], pcs: set[int
 
 
 def _read(data: bytes, obj: ObjectFile, relocs: list[Relocation], bases: dict[int, int]) -> dict[int, _Where]:
-    dwarf = ELFFile(io.BytesIO(data)).get_dwarf_info()
+    # Not relocated: applying every relocation of every DWARF section costs pyelftools ~0.3 s per
+    # object, and what is read here needs none.  The sequences' addresses are matched to their
+    # relocations below; string offsets (DW_FORM_strp/line_strp, .debug_str_offsets) are
+    # relocated against section symbols, whose value is 0, so their implicit addends already are
+    # the offsets.
+    dwarf = ELFFile(io.BytesIO(data)).get_dwarf_info(relocate_dwarf_sections=False)
     ordered = sorted(relocs, key=lambda r: r.offset)
     lines: dict[int, _Where] = {}
     for cu in dwarf.iter_CUs():

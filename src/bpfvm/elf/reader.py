@@ -157,7 +157,8 @@ def read_object(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memo
         elf = ELFFile(io.BytesIO(data))
         _check_sections(elf, len(data))
         symbols = _read_symbols(elf)
-        sections = [_read_section(elf, i, symbols) for i in range(elf.num_sections())]
+        relocating = _relocation_sections(elf)
+        sections = [_read_section(elf, i, symbols, relocating) for i in range(elf.num_sections())]
     except ElfError as exc:
         raise ElfError(f"{label}: {exc}") from exc
     except _PYELF_ERRORS as exc:
@@ -232,30 +233,42 @@ def _enum_name(value: str | int) -> str:
     return value if isinstance(value, str) else f"{value:#x}"
 
 
-def _read_section(elf: ELFFile, index: int, symbols: list[Symbol]) -> Section:
+def _read_section(elf: ELFFile, index: int, symbols: list[Symbol],
+                  relocating: dict[int, list[RelocationSection]]) -> Section:
     section = elf.get_section(index)
     header = section.header
     data = b"" if header["sh_type"] == "SHT_NOBITS" else section.data()
-    relocs = [r for rel in _relocation_sections_for(elf, index) for r in _relocations(rel, symbols)]
+    relocs = [r for rel in relocating.get(index, ()) if index for r in _relocations(rel, symbols)]
     return Section(index, section.name, _enum_name(header["sh_type"]), header["sh_flags"], header["sh_addr"],
                    header["sh_offset"], header["sh_size"], bytes(data), relocs, header["sh_link"],
                    header["sh_info"], header["sh_addralign"])
 
 
-def _relocation_sections_for(elf: ELFFile, index: int) -> list[RelocationSection]:
-    return [s for s in elf.iter_sections()
-            if isinstance(s, RelocationSection) and s.header["sh_info"] == index and index != 0]
+def _relocation_sections(elf: ELFFile) -> dict[int, list[RelocationSection]]:
+    """Section index → the relocation sections that patch it (``sh_info``)."""
+    found: dict[int, list[RelocationSection]] = {}
+    for section in elf.iter_sections():
+        if isinstance(section, RelocationSection):
+            found.setdefault(section.header["sh_info"], []).append(section)
+    return found
 
 
 def _relocations(section: RelocationSection, symbols: list[Symbol]) -> list[Relocation]:
+    """The entries of a ``SHT_REL``/``SHT_RELA`` section (ELF64 little-endian, unpacked directly:
+    debug sections carry tens of thousands of them)."""
     rela = section.is_RELA()
+    size = 24 if rela else 16
+    data = section.data()
+    if section.header["sh_entsize"] not in (0, size):
+        raise ElfError(f"{section.name}: entry size {section.header['sh_entsize']} (expected {size})")
+    layout = struct.Struct("<QQq" if rela else "<QQ")
     out = []
-    for rel in section.iter_relocations():
-        sym = rel["r_info_sym"]
+    for fields in layout.iter_unpack(data[:len(data) - len(data) % size]):
+        offset, info = fields[0], fields[1]
+        sym = info >> 32
         if sym >= len(symbols):
-            raise ElfError(f"relocation at {rel['r_offset']:#x} in {section.name} refers to symbol #{sym}, "
+            raise ElfError(f"relocation at {offset:#x} in {section.name} refers to symbol #{sym}, "
                            f"but the symbol table has {len(symbols)} entries")
-        sym_name = symbols[sym].name
-        out.append(Relocation(rel["r_offset"], rel["r_info_type"], sym, sym_name,
-                              rel["r_addend"] if rela else None))
+        addend = fields[2] if rela else None
+        out.append(Relocation(offset, info & 0xFFFF_FFFF, sym, symbols[sym].name, addend))
     return out
