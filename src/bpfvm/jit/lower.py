@@ -16,11 +16,16 @@ block per BPF basic block.  Registers r0–r9 and the budget counter live in all
 promotes; the budget is loaded from ``ctx[CTX_LEFT]`` on entry and stored back before every
 call, trap and return.  Budget semantics are the interpreter's: a block subtracts its length on
 entry; when that goes negative a slow copy of the block (the *tail*) runs the instructions the
-budget still allows and traps ``BUDGET`` at the first one beyond it.
+budget still allows and traps ``BUDGET`` at the first one beyond it.  The host hands the
+budget out in slices: at the function entry, loop heads and after calls the slice is topped
+up through the host callback when low (:meth:`_Lowerer.refill`), which is how a long native
+run gets back to Python to check its timeout and see Ctrl-C.
 
 Helpers, intrinsics, ``callx``, legacy packet loads and ``may_goto`` call one host callback
 (:data:`CALLBACK_ARGS`: kind, argument, pc, budget left, r1..r5, r10, depth → r0): an
-external symbol that the JIT linker resolves to a ctypes thunk.
+external symbol that the JIT linker resolves to a ctypes thunk.  Calls bound to bpfvm's libc
+hot paths — float arithmetic, ``<math.h>``, ``<string.h>`` — are native code instead
+(:mod:`.native`; a string function whose checks fail falls back to the callback).
 """
 
 from __future__ import annotations
@@ -37,6 +42,7 @@ from ..isa import Insn
 from ..isa.arith import imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
 from ..program import Function, Program
+from .native import Natives
 
 __all__ = [
     "CALLBACK_ARGS",
@@ -83,6 +89,7 @@ class Callback(enum.IntEnum):
     CALLX = 3  #: argument: target address; r10 is the callee's frame; ctx[CTX_LEFT] is updated
     LDPKT = 4  #: argument: packet offset; r1: access size
     MAY_GOTO = 5  #: returns 1 while iterations are left
+    REFILL = 6  #: argument: instructions needed; budget slice low before block pc: returns new left
 
 
 I64 = ir.IntType(64)
@@ -93,6 +100,8 @@ CALLBACK_TYPE = ir.FunctionType(I64, [I64] * CALLBACK_ARGS)
 
 _CMP = {"jeq": "==", "jne": "!=", "jgt": ">", "jge": ">=", "jlt": "<", "jle": "<=",
         "jsgt": ">", "jsge": ">=", "jslt": "<", "jsle": "<="}
+#: Calling convention of the budget refill: the callee saves (almost) every register.
+_REFILL_CC = "preserve_mostcc"
 _TERMINATORS = ("ja", "gotol", "jcond", "may_goto", "exit")
 #: Instruction kinds without effects beyond their registers (no memory, no calls, no traps).
 _PURE = ("alu", "end", "lddw")
@@ -111,12 +120,13 @@ class _Lowerer:
     """Emits the LLVM body of one BPF function."""
 
     def __init__(self, program: Program, func: Function, layout: Layout, functions: dict[int, ir.Function],
-                 callback: ir.Function) -> None:
+                 callback: ir.Function, natives: Natives | None = None) -> None:
         self.program = program
         self.func = func
         self.layout = layout
         self.functions = functions
         self.callback = callback
+        self.natives = natives
         self.fn = functions[func.start]
         self.mem, self.ctx, *args = self.fn.args
         self.args: list[ir.Argument] = args
@@ -126,6 +136,13 @@ class _Lowerer:
         self.bblocks = blocks(program.function_insns(func), func)
         self.labels = {blk[0].pc: self.fn.append_basic_block(f"b{blk[0].pc}") for blk in self.bblocks}
         self.bail = self.fn.append_basic_block("bail")
+        #: First slots of the blocks that check the budget slice (see :meth:`refill`): the entry,
+        #: loop heads (every cycle has a jump back in address order) and blocks after calls.
+        self.refill_points = {func.start} | {
+            insn.target for blk in self.bblocks for insn in blk
+            if insn.target is not None and insn.spec.kind != "call" and insn.target <= insn.pc} | {
+            blk[-1].pc + blk[-1].width for blk in self.bblocks
+            if blk[-1].spec.kind == "callx" or blk[-1].spec.op == "call_local"}
         self.labels_made = 0
         self.shared_trap: ir.Block | None = None
         self.trap_phis: list[ir.PhiInstr] = []
@@ -151,18 +168,27 @@ class _Lowerer:
     def lower_block(self, blk: list[Insn]) -> None:
         b, size = self.b, len(blk)
         b.position_at_end(self.labels[blk[0].pc])
-        n = b.sub(b.load(self.n), _const(size))
-        b.store(n, self.n)
         body = self.fn.append_basic_block(f"b{blk[0].pc}.body")
-        tail = self.fn.append_basic_block(f"b{blk[0].pc}.tail")
-        b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body).set_weights([1, 99])
+        # Unbounded runs never exhaust the budget (every refill point gets what the function
+        # may spend before the next one): no tail, no check outside refill points.
+        tail = self.fn.append_basic_block(f"b{blk[0].pc}.tail") if self.layout.bounded else None
+        if blk[0].pc in self.refill_points:
+            self.refill(blk, body, tail)
+        else:
+            n = b.sub(b.load(self.n), _const(size))
+            b.store(n, self.n)
+            if tail is None:
+                b.branch(body)
+            else:
+                b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body).set_weights([1, 99])
         b.position_at_end(body)
         for idx, insn in enumerate(blk):
             self.delta = size - 1 - idx
             self.lower_insn(insn)
         self.fall_through(blk[-1])
-        b.position_at_end(tail)
-        self.lower_tail(blk)
+        if tail is not None:
+            b.position_at_end(tail)
+            self.lower_tail(blk)
 
     def lower_tail(self, blk: list[Insn]) -> None:
         """The budget ends inside this block: run what it allows, trap at the first pc beyond.
@@ -183,6 +209,55 @@ class _Lowerer:
             self.delta = -(idx + 1)
             self.lower_insn(insn)
         self.trap(Status.BUDGET, 0, left=_const(0), pc_value=pc)
+
+    def refill(self, blk: list[Insn], body: ir.Block, tail: ir.Block | None) -> None:
+        """Budget check of a refill point: below ``need`` left, the host extends the slice.
+
+        The host hands the budget out in slices (Callback.REFILL), so a long run returns to
+        Python regularly — where timeouts are checked and Ctrl-C is seen.  Refill points are
+        the function entry, loop heads and the blocks after calls: every path between two of
+        them runs at most ``need`` (the function's slot count) instructions, so elsewhere the
+        budget check fails only when the whole budget is spent, and traps exactly as before.
+        The check costs what the plain one does: one compare, the subtraction after it.
+        """
+        b, size = self.b, len(blk)
+        need = self.func.end - self.func.start
+        refill = self.fn.append_basic_block(f"b{blk[0].pc}.refill")
+        fast = self.fn.append_basic_block(f"b{blk[0].pc}.fast")
+        left = b.load(self.n)
+        b.cbranch(b.icmp_signed("<", left, _const(need)), refill, fast).set_weights([1, 99])
+        b.position_at_end(fast)
+        b.store(b.sub(left, _const(size)), self.n)
+        b.branch(body)
+        b.position_at_end(refill)
+        more = b.call(self.refill_function(), [_const(blk[0].pc), left, _const(need), self.args[6]],
+                      cconv=_REFILL_CC)
+        self.check_status()
+        n = b.sub(more, _const(size))
+        b.store(n, self.n)
+        if tail is None:
+            b.branch(body)
+        else:
+            b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body)
+
+    def refill_function(self) -> ir.Function:
+        """``bpfvm.refill(pc, left, need, depth)``: the host callback behind a calling convention
+        that preserves the caller's registers, so the rare call costs the loop around it nothing."""
+        module = self.fn.module
+        name = "bpfvm.refill"
+        if name in module.globals:
+            fn: ir.Function = module.globals[name]
+            return fn
+        fn = ir.Function(module, ir.FunctionType(I64, [I64] * 4), name)
+        fn.linkage, fn.calling_convention = "internal", _REFILL_CC
+        fn.attributes.add("noinline")
+        fn.attributes.add("cold")
+        b = ir.IRBuilder(fn.append_basic_block("entry"))
+        pc, left, need, depth = fn.args
+        zero = _const(0)
+        args = [_const(Callback.REFILL), need, pc, left, zero, zero, zero, zero, zero, zero, depth]
+        b.ret(b.call(self.callback, args))
+        return fn
 
     def block_pc(self, blk: list[Insn], n: ir.Value) -> ir.Value:
         """The pc of instruction ``n`` of ``blk`` (slots differ from indices after an lddw)."""
@@ -428,7 +503,7 @@ class _Lowerer:
     def _i_call(self, insn: Insn) -> None:
         op = insn.spec.op
         if insn.pc in self.program.externs:
-            r0 = self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, self.args_r1_r5())
+            r0 = self.call_intrinsic(insn)
         elif op == "call":
             r0 = self.call_host(Callback.HELPER, _const(insn.imm), insn.pc, self.args_r1_r5())
         elif op == "call_kfunc":
@@ -436,6 +511,28 @@ class _Lowerer:
         else:
             r0 = self.call_local(insn)
         self.set_reg(0, r0)
+
+    def call_intrinsic(self, insn: Insn) -> ir.Value:
+        """An extern call: native code for bpfvm's libc hot paths (:mod:`.native`), falling back to
+        the host callback when a native check fails; else the host callback."""
+        b, args = self.b, self.args_r1_r5()
+        native = self.natives.emit(b, self.mem, insn.pc, args) if self.natives else None
+        if native is None:
+            return self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, args)
+        value, ok = native
+        if ok is None:
+            return value
+        fast, slow, done = b.block, self.new_block("slow"), self.new_block("native")
+        b.cbranch(ok, done, slow).set_weights([99, 1])
+        b.position_at_end(slow)
+        host = self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, args)
+        slow_end = b.block
+        b.branch(done)
+        b.position_at_end(done)
+        r0 = b.phi(I64)
+        r0.add_incoming(value, fast)
+        r0.add_incoming(host, slow_end)
+        return r0
 
     def call_local(self, insn: Insn) -> ir.Value:
         b = self.b
@@ -524,10 +621,14 @@ _ALU: dict[str, _Op] = {
 }
 
 
-def program_module(program: Program, layout: Layout, callback_symbol: str) -> ir.Module:
+def program_module(program: Program, layout: Layout, callback_symbol: str,
+                   natives: dict[int, str] | None = None,
+                   progress: Callable[[Function], None] | None = None) -> ir.Module:
     """The LLVM module of every function of ``program`` (see the module docstring).
 
-    ``callback_symbol`` names the host callback (an external the JIT linker resolves).
+    ``callback_symbol`` names the host callback (an external the JIT linker resolves);
+    ``natives`` (pc → symbol) are the extern calls to lower as native code (:mod:`.native`);
+    ``progress`` is called with each function once it is lowered.
 
     Raises :class:`ProgramError` (with the pc) for instructions this VM cannot run.
     """
@@ -535,6 +636,9 @@ def program_module(program: Program, layout: Layout, callback_symbol: str) -> ir
     functions = {f.start: ir.Function(module, FUNC_TYPE, function_name(f.start))
                  for f in program.functions.values()}
     callback = ir.Function(module, CALLBACK_TYPE, callback_symbol)
+    lowered = Natives(module, layout, natives) if natives else None
     for func in program.functions.values():
-        _Lowerer(program, func, layout, functions, callback).lower()
+        _Lowerer(program, func, layout, functions, callback, lowered).lower()
+        if progress is not None:
+            progress(func)
     return module
