@@ -12,12 +12,24 @@ text clang emits (``-S -emit-llvm``), only the operations that compute:
   equal, 1: greater, 2: less, 3: unordered), then ``icmp ne`` to get the ``i1``;
 * ``sitofp uitofp`` (the integer sign- or zero-extended to i64), ``fptosi fptoui`` (with the
   result width as a second argument; the i64 result is truncated), ``fpext fptrunc``;
-* calls of ``llvm.<name>.f64/.f32`` for the math intrinsics in :data:`MATH_INTRINSICS`.
+* calls of ``llvm.<name>.f64/.f32`` for the math intrinsics in :data:`MATH_INTRINSICS`, and
+  those with integer parts (:data:`INTEGER_INTRINSICS`): ``llvm.powi`` and ``llvm.ldexp`` (the
+  integer sign-extended), ``llvm.lround llround lrint llrint fptosi.sat fptoui.sat`` (with the
+  result width, as ``fptosi``), ``llvm.frexp`` (``__bpfvm_frexp`` for the mantissa,
+  ``__bpfvm_frexpexp`` for the exponent), ``llvm.modf`` (``__bpfvm_modf`` and ``__bpfvm_trunc``)
+  and ``llvm.sincos`` (``__bpfvm_sin``, ``__bpfvm_cos``).
 
-Then :func:`~bpfvm.aggregates.lower_aggregates` turns structs passed or returned by value into
-plain pointers, :func:`~bpfvm.varargs.lower_varargs` puts variadic functions and calls on bpfvm's
-variadic blocks, and :func:`~bpfvm.argblock.spill_arguments` rewrites functions and calls of more than five
-arguments to bpfvm's argument-block convention.
+``llvm.fabs``, ``llvm.copysign``, ``llvm.is.fpclass`` and ``fneg`` stay: the backend does them
+with integer operations on the bits.  :func:`intrinsic_names` lists every floating-point
+``__bpfvm_*`` function this stage may call.
+
+Then :func:`~bpfvm.vla.lower_dynamic_allocas` moves variable-length arrays to a shadow stack,
+:func:`~bpfvm.aggregates.lower_aggregates` turns structs passed or returned by value into
+plain pointers (and :func:`~bpfvm.aggregates.lower_memory_intrinsics` big copies into ``memcpy``
+calls), :func:`~bpfvm.varargs.lower_varargs` puts variadic functions and calls on bpfvm's
+variadic blocks, :func:`~bpfvm.argblock.spill_arguments` rewrites functions and calls of more than five
+arguments to bpfvm's argument-block convention, and :func:`~bpfvm.thunks.add_thunks` gives libc
+functions used as pointers a guest function to point to.
 
 Values cross as IEEE-754 bit patterns: ``bitcast double → i64``; ``float → i32``, zero-extended
 to i64.  The intrinsics (:mod:`bpfvm.libc.softfloat`) compute with exact IEEE semantics.  Any
@@ -28,15 +40,18 @@ naming it and its source line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 
-from .aggregates import lower_aggregates
+from .aggregates import lower_aggregates, lower_memory_intrinsics
 from .argblock import spill_arguments
 from .argblock import split_operands as _split_top
+from .thunks import add_thunks
 from .varargs import lower_varargs
+from .vla import lower_dynamic_allocas
 
-__all__ = ["FCMP_PREDICATES", "MATH_INTRINSICS", "LegalizeError", "legalize"]
+__all__ = ["FCMP_PREDICATES", "INTEGER_INTRINSICS", "MATH_INTRINSICS", "LegalizeError", "intrinsic_names",
+           "legalize"]
 
 #: Bits of the FP types bpfvm computes with.
 _WIDTH = {"double": 64, "float": 32}
@@ -52,8 +67,17 @@ MATH_INTRINSICS: dict[str, int] = {
     **dict.fromkeys(("sqrt", "floor", "ceil", "trunc", "round", "roundeven", "rint", "nearbyint",
                      "exp", "exp2", "exp10", "log", "log2", "log10", "sin", "cos", "tan", "asin",
                      "acos", "atan", "sinh", "cosh", "tanh"), 1),
-    **dict.fromkeys(("pow", "minnum", "maxnum", "minimum", "maximum", "atan2"), 2),
+    **dict.fromkeys(("pow", "minnum", "maxnum", "minimum", "maximum", "minimumnum", "maximumnum", "atan2"),
+                    2),
     **dict.fromkeys(("fma", "fmuladd"), 3),
+}
+
+#: ``llvm.<name>`` intrinsics with integer operands or results → the ``__bpfvm_<op>`` functions
+#: they become (see the module docstring).
+INTEGER_INTRINSICS: dict[str, tuple[str, ...]] = {
+    "powi": ("powi",), "ldexp": ("ldexp",), "lround": ("lround",), "llround": ("lround",),
+    "lrint": ("lrint",), "llrint": ("lrint",), "fptosi.sat": ("fptosisat",), "fptoui.sat": ("fptouisat",),
+    "frexp": ("frexp", "frexpexp"), "modf": ("modf", "trunc"), "sincos": ("sin", "cos"),
 }
 
 _BINARY = ("fadd", "fsub", "fmul", "fdiv", "frem")
@@ -62,7 +86,8 @@ _FP_OPS = re.compile(r"= (?:(?:tail |musttail |notail )?call [^@]*@llvm\.\w+\.(?
                      r"|fadd|fsub|fmul|fdiv|frem|fcmp|sitofp|uitofp|fptosi|fptoui|fpext|fptrunc)\b")
 _FP_TYPE = re.compile(r"(?<=[ (<])(?:half|bfloat|fp128|x86_fp80|ppc_fp128)\b|x (?:float|double)>")
 _ASSIGN = re.compile(r'^(\s+)(%[-\w$.]+|%"[^"]*") = (\w+) (.*)$')
-_CALL = re.compile(r"^(?P<ret>\w+) @llvm\.(?P<name>\w+)\.f(?:32|64)\((?P<args>.*)\)(?P<attrs>(?: #\d+)*)$")
+_CALL = re.compile(r"^(?P<ret>\{[^{}]*\}|\w+) @llvm\.(?P<name>[\w.]+)\((?P<args>.*)\)(?P<attrs>(?: #\d+)*)$")
+_TYPE_PART = re.compile(r"^(?:f\d+|i\d+|bf16|p\d+|v\d+\w*|nx\w+)$")  #: an overload suffix: .f64, .i32
 _LOCATION = re.compile(r"^!(\d+) = (?:distinct )?!DILocation\(line: (\d+)")
 
 
@@ -129,6 +154,12 @@ class _Rewriter:
             self.lines.append(f"{self.indent}{result} = bitcast i32 {bits32} to float{self.dbg}")
         else:
             self.lines.append(f"{self.indent}{result} = bitcast i64 {bits} to double{self.dbg}")
+
+    def value(self, ty: str, bits: str) -> str:
+        """A fresh value of FP type ``ty`` from the i64 bit pattern ``bits``."""
+        if ty == "float":
+            return self.emit(f"bitcast i32 {self.emit(f'trunc i64 {bits} to i32')} to float")
+        return self.emit(f"bitcast i64 {bits} to double")
 
     def call(self, name: str, args: list[str]) -> str:
         self.declarations[name] = len(args)
@@ -202,15 +233,83 @@ def _intrinsic(fn: _Rewriter, result: str, body: str) -> bool:
     while words and (words[0] in _FAST_MATH or words[0] in ("call", "noundef")):
         words.pop(0)
     match = _CALL.match(" ".join(words))
-    if match is None or match["ret"] not in _WIDTH or match["name"] not in MATH_INTRINSICS:
+    if match is None:
         return False
-    args = [_typed(a) for a in _split_top(match["args"])]
-    if len(args) != MATH_INTRINSICS[match["name"]] or any(t != match["ret"] for t, _ in args):
+    parts = match["name"].split(".")
+    base = ".".join(parts[:next((i for i, p in enumerate(parts) if _TYPE_PART.match(p)), len(parts))])
+    args = [_typed(a) for a in _split_top(match["args"])] if match["args"].strip() else []
+    if base in MATH_INTRINSICS:
+        return _same_type(fn, result, base, match["ret"], args)
+    if base in INTEGER_INTRINSICS and args and args[0][0] in _WIDTH:
+        return _INTEGER_HANDLERS[base](fn, result, base, match["ret"], args)
+    return False
+
+
+def _same_type(fn: _Rewriter, result: str, base: str, ret: str, args: list[tuple[str, str]]) -> bool:
+    """``llvm.sqrt.f64`` and the like: FP operands and result of one type."""
+    if ret not in _WIDTH or len(args) != MATH_INTRINSICS[base] or any(t != ret for t, _ in args):
         return False
-    ty = match["ret"]
-    bits = fn.call(f"__bpfvm_{match['name']}_{_SUFFIX[ty]}", [fn.to_bits(ty, v) for _, v in args])
-    fn.from_bits(ty, bits, result)
+    bits = fn.call(f"__bpfvm_{base}_{_SUFFIX[ret]}", [fn.to_bits(ret, v) for _, v in args])
+    fn.from_bits(ret, bits, result)
     return True
+
+
+def _scaled(fn: _Rewriter, result: str, base: str, ret: str, args: list[tuple[str, str]]) -> bool:
+    """``llvm.powi``/``llvm.ldexp``: (FP, iN) → FP, the integer sign-extended to 64 bits."""
+    (ty, value), (ity, count) = args
+    if ret != ty or not 0 < _int_width(ity) <= 64:
+        return False
+    wide = count if ity == "i64" else fn.emit(f"sext {ity} {count} to i64")
+    fn.from_bits(ty, fn.call(f"__bpfvm_{base}_{_SUFFIX[ty]}", [fn.to_bits(ty, value), wide]), result)
+    return True
+
+
+def _rounded(fn: _Rewriter, result: str, base: str, ret: str, args: list[tuple[str, str]]) -> bool:
+    """``llvm.lround`` and the like: FP → iN, called with the width N (as ``fptosi``)."""
+    (ty, value), = args
+    width = _int_width(ret)
+    if not 0 < width <= 64:
+        return False
+    op = INTEGER_INTRINSICS[base][0]
+    bits = fn.call(f"__bpfvm_{op}_{_SUFFIX[ty]}", [fn.to_bits(ty, value), str(width)])
+    fn.lines.append(f"{fn.indent}{result} = {'add i64' if width == 64 else 'trunc i64'} {bits}"
+                    f"{', 0' if width == 64 else f' to {ret}'}{fn.dbg}")
+    return True
+
+
+def _pair(fn: _Rewriter, result: str, base: str, ret: str, args: list[tuple[str, str]]) -> bool:
+    """``llvm.frexp``/``modf``/``sincos``: FP → ``{ A, B }``, one call for each member."""
+    (ty, value), = args
+    members = _split_top(ret.strip("{} "))
+    if len(members) != 2 or members[0] != ty or not (members[1] in _WIDTH or _int_width(members[1])):
+        return False
+    bits = fn.to_bits(ty, value)
+    values = []
+    for op, member in zip(INTEGER_INTRINSICS[base], members, strict=True):
+        got = fn.call(f"__bpfvm_{op}_{_SUFFIX[ty]}", [bits])
+        values.append(fn.value(member, got) if member in _WIDTH
+                      else got if member == "i64" else fn.emit(f"trunc i64 {got} to {member}"))
+    first = fn.emit(f"insertvalue {ret} poison, {members[0]} {values[0]}, 0")
+    fn.lines.append(f"{fn.indent}{result} = insertvalue {ret} {first}, {members[1]} {values[1]}, 1{fn.dbg}")
+    return True
+
+
+_Handler = Callable[[_Rewriter, str, str, str, list[tuple[str, str]]], bool]
+_INTEGER_HANDLERS: dict[str, _Handler] = {
+    "powi": _scaled, "ldexp": _scaled, "lround": _rounded, "llround": _rounded, "lrint": _rounded,
+    "llrint": _rounded, "fptosi.sat": _rounded, "fptoui.sat": _rounded, "frexp": _pair, "modf": _pair,
+    "sincos": _pair,
+}
+
+
+def intrinsic_names() -> list[str]:
+    """Every floating-point ``__bpfvm_*`` function :func:`legalize` may emit a call to, sorted
+    (besides these it calls the packed printf family of :mod:`bpfvm.varargs` and the shadow
+    stack of :mod:`bpfvm.vla`)."""
+    ops = {*_BINARY, "fcmp", "sitofp", "uitofp", "fptosi", "fptoui", *MATH_INTRINSICS}
+    ops.update(op for names in INTEGER_INTRINSICS.values() for op in names)
+    names = {f"__bpfvm_{op}_{suffix}" for op in ops for suffix in ("f64", "f32")}
+    return sorted(names | {"__bpfvm_fpext_f32", "__bpfvm_fptrunc_f64"})
 
 
 def _rewrite(fn: _Rewriter, line: str) -> bool:
@@ -278,10 +377,11 @@ def _declaration(name: str, nargs: int) -> str:
     return f"declare i64 @{name}({params}) nounwind willreturn memory(none)"
 
 
-def legalize(ir: str, source: str = "<source>") -> str:
+def legalize(ir: str, source: str = "<source>", libc: Collection[str] = ()) -> str:
     """The module ``ir`` (LLVM IR text from clang for bpfel) with its FP arithmetic as calls.
 
-    ``source`` names the program in errors.  Raises :class:`LegalizeError` for a floating-point
+    ``source`` names the program in errors; ``libc`` are the intrinsics a pointer may be taken to
+    (:mod:`bpfvm.thunks`).  Raises :class:`LegalizeError` for a floating-point
     construct it cannot lower (the first one, with its source line when ``!dbg`` gives it).
     """
     fn = _Rewriter()
@@ -291,4 +391,5 @@ def legalize(ir: str, source: str = "<source>") -> str:
     for error in _leftovers(fn.lines, source):
         raise error
     fn.lines.extend(_declaration(name, n) for name, n in sorted(fn.declarations.items()))
-    return spill_arguments(lower_varargs(lower_aggregates("\n".join(fn.lines) + "\n")))
+    lowered = lower_memory_intrinsics(lower_aggregates(lower_dynamic_allocas("\n".join(fn.lines) + "\n")))
+    return add_thunks(spill_arguments(lower_varargs(lowered)), libc)

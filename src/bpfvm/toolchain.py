@@ -15,13 +15,16 @@ directly.
 
 It also passes structs by value as pointers (:mod:`bpfvm.aggregates`) and variadic arguments
 in blocks (:mod:`bpfvm.varargs`).  Stack frames may be as large as ``stack_size`` (default
-:data:`STACK_SIZE`, the VM's default frame): the backend gets ``-mllvm -bpf-stack-size=N`` and
-the object records ``N`` in a ``.bpfvm.stack`` section (:func:`stack_size_of`,
-``Program.frame_size``); run it with ``VM(stack_size=N)`` or more (``bpfvm run --stack-size N``).
+:data:`STACK_SIZE`, 16 KiB): the backend gets ``-mllvm -bpf-stack-size=N`` and the object
+records ``N`` in a ``.bpfvm.stack`` section (:func:`stack_size_of`, ``Program.frame_size``); a
+VM runs it with frames that large (``VM()`` follows the program up to
+:data:`bpfvm.vm.MAX_FRAME`; ``VM(stack_size=N)`` and ``bpfvm run --stack-size N`` beyond).
 
-What the BPF backend cannot compile stays a :class:`CompileError` carrying clang's messages:
-frames larger than ``stack_size``, structs passed through ``...``, and struct copies or
-initialisations larger than 1 KiB (they would need a ``memcpy``/``memset`` libcall).
+Variable-length arrays and ``alloca`` go to a shadow stack (:mod:`bpfvm.vla`), and struct copies
+too big to expand inline call libc's ``memcpy`` (:func:`bpfvm.aggregates.lower_memory_intrinsics`).
+What the BPF backend still cannot compile (frames larger than ``stack_size``, ``__int128``
+multiplication and division, 8- and 16-bit atomics, computed ``goto``) is a
+:class:`CompileError` naming the source line and what to change (:mod:`bpfvm.diagnose`).
 FP the legaliser cannot lower (``long double`` is double here, so this means vectors or
 ``_Float16``/``__float128``) is a :class:`CompileError` naming the construct and its line.
 """
@@ -36,6 +39,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .diagnose import explain
 from .elf.loader import STACK_SECTION as _LOADER_STACK_SECTION
 from .errors import BpfError
 from .legalize import LegalizeError, legalize
@@ -77,9 +81,13 @@ KERNEL_FLAGS: tuple[str, ...] = ("-target", "bpfel", "-mcpu=v3", "-O2", "-g", "-
                                  "-UNDEBUG")
 
 
-#: The default limit on one function's stack frame, in bytes: ``VM``'s and ``bpfvm run``'s
-#: default ``stack_size``, so that what compiles by default also runs by default.
-STACK_SIZE = 512
+#: The default limit on one function's stack frame, in bytes (the kernel's is 512).  Ordinary C
+#: keeps buffers on the stack (``char path[PATH_MAX]`` is 4 KiB, ``BUFSIZ`` 8 KiB) and the BPF
+#: backend, with ten registers, spills more than x86 does (DOOM's ``sha1.c`` needs 536 bytes),
+#: so 16 KiB compiles ordinary programs; it is :data:`bpfvm.vm.MAX_FRAME`, the largest frame a
+#: default ``VM()`` runs with, and 128 such frames (the default call depth) take 2 MiB of the
+#: guest's 256 MiB, committed only where touched.
+STACK_SIZE = 16384
 
 #: The non-loaded section in which objects from the IR pipeline record their frame limit: one
 #: little-endian u32 per compiled module (linking concatenates them; the largest counts).
@@ -158,7 +166,7 @@ def compile_ir(ir: str, output: Path, *, name: str = "<source>", flags: Sequence
     except ValueError as error:
         raise CompileError(name, str(error)) from None
     try:
-        legal = legalize(ir, name) + _stack_record(size)
+        legal = legalize(ir, name, _libc_names()) + _stack_record(size)
     except LegalizeError as error:
         raise CompileError(name, str(error)) from None
     _verify(legal, name)
@@ -167,7 +175,20 @@ def compile_ir(ir: str, output: Path, *, name: str = "<source>", flags: Sequence
         path.write_text(legal)
         command = [sys.executable, "-m", "ziglang", "cc", *BACKEND_FLAGS, *flags, "-c", str(path),
                    "-o", str(output)]
-        return _run(command, name, None, output)
+        try:
+            return _run(command, name, None, output)
+        except CompileError as error:
+            explained = explain(error.stderr, legal, name, size)
+            if explained is None:
+                raise
+            raise CompileError(name, explained) from None
+
+
+def _libc_names() -> frozenset[str]:
+    """The names of bpfvm's libc functions (a pointer to one needs a thunk)."""
+    from .libc import LIBC
+
+    return frozenset(LIBC)
 
 
 def _stack_flags(flags: Sequence[str], stack_size: int | None) -> tuple[int, list[str]]:

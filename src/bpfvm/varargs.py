@@ -18,9 +18,15 @@ needed:
   register-convention printf intrinsics (:data:`PRINTF_FAMILY`) instead become calls of the
   packed ``__bpfvm_<name>(fixed…, block, count)`` form, so any number of arguments works.
 
+A struct passed through ``...`` takes its bytes' worth of slots when it is at most 16 bytes
+(clang passes it as an integer or ``[2 x i64]``) and one slot holding its address when larger
+(clang passes those by reference); ``va_arg`` in ``<stdarg.h>`` reads it back the same way.
+The printf family taken as a function pointer (``int (*p)(const char *, ...) = printf``) is
+called with a variadic block, so :mod:`bpfvm.thunks` binds it to ``vprintf`` and friends
+(:data:`VA_LIST_TWINS`).
+
 A function with more than five parameters after this still goes through
-:mod:`bpfvm.argblock`.  Variadic arguments that are not scalars (a struct passed by value) are
-left alone and reported by the backend.
+:mod:`bpfvm.argblock`.
 """
 
 from __future__ import annotations
@@ -30,14 +36,19 @@ from dataclasses import dataclass, field
 
 from .argblock import matching_paren, split_operands
 
-__all__ = ["PRINTF_FAMILY", "lower_varargs"]
+__all__ = ["PRINTF_FAMILY", "VA_LIST_TWINS", "lower_varargs"]
 
 #: printf-like libc intrinsics with a packed twin ``__bpfvm_<name>(fixed…, argv, nargs)``.
 PRINTF_FAMILY = ("printf", "fprintf", "dprintf", "sprintf", "snprintf")
 
+#: Variadic libc functions whose intrinsic takes register arguments → the ``va_list`` function
+#: that does the same with a variadic block (what a call through a pointer passes).
+VA_LIST_TWINS = {name: f"v{name}" for name in PRINTF_FAMILY}
+
 _VA = "%.bpfvm.va"  #: the block a variadic function receives
 _OUT = "%.bpfvm.vaout"  #: the block a function passes to the variadic calls it makes
 _SCALAR = re.compile(r"^(?:i(?:[1-9]|[1-5][0-9]|6[0-4])|ptr|double)$")  # integers up to 64 bits
+_ARRAY = re.compile(r"^\[(\d+) x i(8|16|32|64)\]$")  #: a struct of 9-16 bytes as clang passes it
 _DEFINE = re.compile(r"^(define|declare) ")
 _CALL = re.compile(r"^(?P<indent>\s+)(?P<result>(?:%[-\w$.]+ = )?)(?:tail |musttail |notail )?call "
                    r"(?P<ret>[^(]*?)\((?P<fixed>[^()]*?),? ?\.\.\.\) (?P<callee>[@%][-\w$.]+)\(")
@@ -52,7 +63,11 @@ _PACKED_TYPES = {"printf": "ptr, ptr, i32", "fprintf": "ptr, ptr, ptr, i32", "dp
 
 def _value(item: str) -> tuple[str, str, bool]:
     """``i32 noundef signext %4`` → (``i32``, ``%4``, zero-extended?)."""
-    ty, _, rest = item.partition(" ")
+    if item.startswith("["):
+        end = item.index("]") + 1
+        ty, rest = item[:end], item[end:].lstrip()
+    else:
+        ty, _, rest = item.partition(" ")
     zero = False
     while match := _ATTRIBUTES.match(rest):
         zero = zero or match.group(0).startswith("zeroext")
@@ -111,16 +126,18 @@ class _Function:
         end = matching_paren(text, start)
         args = split_operands(text[start + 1:end]) if text[start + 1:end].strip() else []
         extra = [_value(a) for a in args[len(fixed):]]
-        if not all(_SCALAR.match(ty) for ty, _, _ in extra):
+        if not all(_slots(ty) for ty, _, _ in extra):
             return False
         indent = match["indent"]
-        for slot, (ty, value, zero) in enumerate(extra):
+        slot = 0
+        for ty, value, zero in extra:
             self._store(indent, slot, ty, value, zero)
-        self.slots = max(self.slots, len(extra), 1)
+            slot += _slots(ty)
+        self.slots = max(self.slots, slot, 1)
         name = match["callee"][1:]
         if match["callee"].startswith("@") and name in PRINTF_FAMILY:
             self.declarations.add(name)
-            packed = args[:len(fixed)] + [f"ptr {_OUT}", f"i32 {len(extra)}"]
+            packed = args[:len(fixed)] + [f"ptr {_OUT}", f"i32 {slot}"]
             call = f"call i32 @__bpfvm_{name}({', '.join(packed)})"
         else:
             # no function type: LLVM infers it, and :mod:`bpfvm.argblock` then sees the call
@@ -131,12 +148,20 @@ class _Function:
     def _store(self, indent: str, slot: int, ty: str, value: str, zero: bool) -> None:
         address = self.fresh()
         self.lines.append(f"{indent}{address} = getelementptr inbounds i8, ptr {_OUT}, i64 {8 * slot}")
-        if ty.startswith("i") and ty != "i64":
+        if ty.startswith("i") and ty != "i64" and _SCALAR.match(ty):
             wide = self.fresh()
             extend = "zext" if zero or ty == "i1" else "sext"
             self.lines.append(f"{indent}{wide} = {extend} {ty} {value} to i64")
             ty, value = "i64", wide
         self.lines.append(f"{indent}store {ty} {value}, ptr {address}, align 8")
+
+
+def _slots(ty: str) -> int:
+    """The 8-byte slots a variadic argument of type ``ty`` takes (0: not one bpfvm passes)."""
+    if _SCALAR.match(ty):
+        return 1
+    array = _ARRAY.match(ty)
+    return -(-int(array.group(1)) * int(array.group(2)) // 64) if array else 0
 
 
 def _header(line: str) -> str:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import pytest
 from llvmlite import binding
 
-from bpfvm.legalize import FCMP_PREDICATES, LegalizeError, legalize
+from bpfvm.legalize import FCMP_PREDICATES, LegalizeError, intrinsic_names, legalize
+from bpfvm.libc import LIBC
+from bpfvm.libc.softfloat import bits64, f64
 from bpfvm.toolchain import CompileError, compile_ir
 from bpfvm.toolchain import compile as compile_program
+from bpfvm.vm import ENGINES
 
 HEAD = 'target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"\n' \
        'target triple = "bpfel-unknown-unknown-unknown"\n'
@@ -121,3 +125,68 @@ def test_c_vector_arithmetic_names_its_source_line() -> None:
     text = "typedef double v2 __attribute__((vector_size(16)));\nv2 a, b;\nvoid f(void) { a = a * b; }\n"
     with pytest.raises(CompileError, match=r"<source>:3: cannot compile '.*<2 x double>"):
         compile_program(text)
+
+
+def _run_ir(ir: str, tmp_path: Path, entry: str, *args: int, engine: str = "interpreter") -> int:
+    import bpfvm
+
+    obj = compile_ir(HEAD + ir, tmp_path / f"{entry}.o", name="ir.ll")
+    return int(bpfvm.VM(engine).run(bpfvm.load(obj.read_bytes(), name="ir"), *args, entry=entry))
+
+
+SPECIAL = [0.0, -0.0, 1.5, -1.5, 2.5, -2.5, 1e10, -1e10, 3e9, -3e9, 1e300, math.inf, -math.inf, math.nan,
+           4503599627370497.0, 0.49999999999999994, 2.0**63, -(2.0**63)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_saturating_conversions_clamp_and_map_nan_to_zero(tmp_path: Path, engine: str) -> None:
+    ir = """define i64 @f(double %x) {
+  %s = call i32 @llvm.fptosi.sat.i32.f64(double %x)
+  %u = call i16 @llvm.fptoui.sat.i16.f64(double %x)
+  %a = zext i32 %s to i64
+  %b = zext i16 %u to i64
+  %c = shl i64 %b, 32
+  %r = or i64 %a, %c
+  ret i64 %r
+}
+declare i32 @llvm.fptosi.sat.i32.f64(double)
+declare i16 @llvm.fptoui.sat.i16.f64(double)
+"""
+    for x in SPECIAL:
+        got = _run_ir(ir, tmp_path, "f", bits64(x), engine=engine)
+        assert got == (_clamped(x, -(2**31), 2**31 - 1) & 0xFFFFFFFF) | _clamped(x, 0, 0xFFFF) << 32, x
+
+
+def _clamped(x: float, low: int, high: int) -> int:
+    """The saturating conversion's definition: toward zero, clamped; NaN is 0."""
+    if x != x:
+        return 0
+    return max(low, min(high, math.trunc(x))) if math.isfinite(x) else high if x > 0 else low
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_sincos_ldexp_i64_and_minimumnum(tmp_path: Path, engine: str) -> None:
+    ir = """define double @f(double %x, i64 %n) {
+  %sc = call { double, double } @llvm.sincos.f64(double %x)
+  %s = extractvalue { double, double } %sc, 0
+  %c = extractvalue { double, double } %sc, 1
+  %l = call double @llvm.ldexp.f64.i64(double %s, i64 %n)
+  %m = call double @llvm.minimumnum.f64(double %l, double %c)
+  ret double %m
+}
+declare { double, double } @llvm.sincos.f64(double)
+declare double @llvm.ldexp.f64.i64(double, i64)
+declare double @llvm.minimumnum.f64(double, double)
+"""
+    for x in (0.5, -2.0, 3.0, math.nan):
+        for n in (0, 3, -1080, 5000):
+            scaled = LIBC["ldexp"].fn(bits64(math.sin(x)), n & 0xFFFFFFFF)
+            expected = LIBC["fmin"].fn(scaled, bits64(math.cos(x)))
+            got = _run_ir(ir, tmp_path, "f", bits64(x), n & (2**64 - 1), engine=engine)
+            assert f64(got) == f64(expected) or (math.isnan(f64(got)) and math.isnan(f64(expected)))
+
+
+def test_every_emitted_intrinsic_is_in_libc() -> None:
+    names = intrinsic_names()
+    assert {"__bpfvm_powi_f64", "__bpfvm_frexpexp_f32", "__bpfvm_lround_f64"} <= set(names)
+    assert [name for name in names if name not in LIBC] == []

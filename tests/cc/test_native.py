@@ -4,8 +4,9 @@ Each ``programs/NAME.c`` is compiled natively (gcc, glibc, libm) and with ``bpfv
 pipeline lowers float and double arithmetic to bpfvm's IEEE-754 intrinsics); stdout bytes and
 the exit status must be identical, under every engine.  The programs print doubles with
 ``%.17g`` or ``%a`` (every bit), except results of transcendental functions, printed with fewer
-digits.  A program that needs frames over 512 bytes says ``bpfvm-stack-size: N``; it is compiled
-with that limit and run with the frame size its object records.
+digits.  A program that needs frames over the default 16 KiB says ``bpfvm-stack-size: N``; it is
+compiled with that limit and run with the frame size its object records; ``bpfvm-flags: …``
+adds clang flags.
 """
 
 from __future__ import annotations
@@ -35,15 +36,17 @@ def test_programs_found() -> None:
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("source", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_same_output_as_native(source: Path, build: Path, engine: str) -> None:
-    from bpfvm.toolchain import compile_c, stack_size_of
+    from bpfvm.toolchain import STACK_SIZE, compile_c, stack_size_of
 
     native = subprocess.run([str(native_build(source, build))], capture_output=True, timeout=60)
     wanted = re.search(r"bpfvm-stack-size: (\d+)", source.read_text())
-    obj = compile_c(source, output=build / f"{source.stem}-{engine}.o", flags=["-w"],
+    extra = re.search(r"bpfvm-flags: (.*?) \*/", source.read_text())
+    obj = compile_c(source, output=build / f"{source.stem}-{engine}.o",
+                    flags=["-w", *(extra.group(1).split() if extra else [])],
                     stack_size=int(wanted.group(1)) if wanted else None)
     frame = stack_size_of(obj)
-    assert frame == (int(wanted.group(1)) if wanted else 512)
-    ours = bpfvm_run(obj, engine=engine, options=["--stack-size", str(frame)])
+    assert frame == (int(wanted.group(1)) if wanted else STACK_SIZE)
+    ours = bpfvm_run(obj, engine=engine)
     assert ours.stderr.decode() == ""
     assert ours.stdout.decode() == native.stdout.decode()
     assert ours.returncode == native.returncode

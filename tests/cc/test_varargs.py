@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from llvmlite import binding
 
-from bpfvm.aggregates import lower_aggregates
+from bpfvm.aggregates import lower_aggregates, lower_memory_intrinsics
 from bpfvm.argblock import spill_arguments
+from bpfvm.thunks import add_thunks
 from bpfvm.varargs import lower_varargs
 
 HEAD = 'target triple = "bpfel-unknown-unknown-unknown"\n'
@@ -126,3 +127,59 @@ define i64 @g([2 x i64] %s) {
     assert "%.bpfvm.param5 = load [2 x i64], ptr %.bpfvm.argblock.1, align 8" in text
     assert "%.bpfvm.argblock.2 = getelementptr inbounds i8, ptr %.bpfvm.argblock, i64 24" in text
     assert "%.bpfvm.out = alloca [4 x i64], align 8" in text
+
+
+def test_structs_through_varargs_take_their_slots_or_one_for_their_address() -> None:
+    text = verified("""declare i32 @v(i32, ...)
+define i32 @g([2 x i64] %pair, i24 %odd, ptr %big) {
+  %1 = call i32 (i32, ...) @v(i32 3, [2 x i64] %pair, i24 %odd, ptr byval(%struct.big) %big, double 1.0)
+  ret i32 %1
+}
+%struct.big = type { [5 x i64] }
+""")
+    assert "%.bpfvm.vaout = alloca [5 x i64], align 8" in text
+    assert "store [2 x i64] %pair, ptr %.bpfvm.v1, align 8" in text
+    assert "getelementptr inbounds i8, ptr %.bpfvm.vaout, i64 16" in text and "sext i24 %odd to i64" in text
+    assert "store ptr %big, ptr %.bpfvm.v4, align 8" in text
+    assert "getelementptr inbounds i8, ptr %.bpfvm.vaout, i64 32" in text
+
+
+def test_libc_functions_used_as_values_get_thunks() -> None:
+    ir = HEAD + """@table = global [2 x ptr] [ptr @printf, ptr @puts]
+declare i32 @printf(ptr, ...)
+declare i32 @puts(ptr)
+declare i32 @mine(ptr)
+define i32 @f(ptr %s) {
+  %1 = call i32 @puts(ptr %s)
+  %2 = call i32 @apply(ptr @puts, ptr @mine)
+  ret i32 %2
+}
+declare i32 @apply(ptr, ptr)
+"""
+    text = add_thunks(lower_varargs(ir), {"printf", "puts"})
+    binding.parse_assembly(text).verify()
+    assert '@table = global [2 x ptr] [ptr @"bpfvm.thunk.printf", ptr @"bpfvm.thunk.puts"]' in text
+    assert "%1 = call i32 @puts(ptr %s)" in text  # direct calls stay
+    assert 'call i32 @apply(ptr @"bpfvm.thunk.puts", ptr @mine)' in text  # only libc functions
+    assert "call i32 @vprintf(ptr %0, ptr %1)" in text and "declare i32 @vprintf(ptr, ptr)" in text
+
+
+def test_memory_intrinsics_too_big_to_inline_become_libc_calls() -> None:
+    ir = HEAD + """define void @f(ptr %d, ptr %s, i64 %n, i8 %c) {
+  call void @llvm.memcpy.p0.p0.i64(ptr align 8 %d, ptr align 8 %s, i64 256, i1 false)
+  call void @llvm.memcpy.p0.p0.i64(ptr align 8 %d, ptr align 8 %s, i64 1024, i1 false)
+  call void @llvm.memset.p0.i64(ptr align 1 %d, i8 %c, i64 100, i1 false)
+  tail call void @llvm.memmove.p0.p0.i64(ptr noundef align 4 dereferenceable(8) %d, ptr %s, i64 %n, i1 0)
+  ret void
+}
+declare void @llvm.memcpy.p0.p0.i64(ptr, ptr, i64, i1 immarg)
+declare void @llvm.memset.p0.i64(ptr, i8, i64, i1 immarg)
+declare void @llvm.memmove.p0.p0.i64(ptr, ptr, i64, i1 immarg)
+"""
+    text = lower_memory_intrinsics(ir)
+    binding.parse_assembly(text).verify()
+    assert "@llvm.memcpy.p0.p0.i64(ptr align 8 %d, ptr align 8 %s, i64 256, i1 false)" in text  # 32 stores
+    assert "call ptr @memcpy(ptr %d, ptr %s, i64 1024)" in text  # 128 stores
+    assert "zext i8 %c to i32" in text and "call ptr @memset(ptr %d, i32 %.bpfvm.mem" in text
+    assert "call ptr @memmove(ptr %d, ptr %s, i64 %n)" in text
+    assert "declare ptr @memset(ptr, i32, i64)" in text

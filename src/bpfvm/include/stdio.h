@@ -6,7 +6,8 @@
  *
  * printf, fprintf, sprintf, snprintf and dprintf are macros that pack up to 16 integer,
  * character or pointer arguments (see <__bpfvm.h>); the real functions remain declared, so
- * (printf)(...) is compiled to the packed call as well (any number of arguments).  The
+ * (printf)(...) is compiled to the packed call as well (any number of arguments), and a
+ * pointer to one (int (*p)(const char *, ...) = printf) calls vprintf & co.  The
  * vprintf family takes a va_list (see <stdarg.h>).  The scanf family converts %d %i %u %x %o
  * %c %s %[ %n (no floating point); see bpfvm.libc.scanf.
  */

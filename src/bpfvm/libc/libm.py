@@ -10,12 +10,13 @@ has an intrinsic for it — as ``__bpfvm_<intrinsic>_f64/_f32`` for :mod:`bpfvm.
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections.abc import Callable
 
 from ..legalize import MATH_INTRINSICS
-from .softfloat import ARITHMETIC, DEFAULT_NAN, bits32, bits64, f32, f64, fp_binary, fp_unary
+from .softfloat import ARITHMETIC, DEFAULT_NAN, bits32, bits64, f32, f64, fp_binary, fp_unary, round_f32
 from .state import Machine, export, set_errno
 
 __all__ = ["FUNCTIONS", "parse_float", "strtod"]
@@ -57,7 +58,7 @@ def _guard(fn: Callable[[float], float], pole: float = DEFAULT_NAN,
 
 def _ldexp(x: float, n: int) -> float:
     try:
-        return math.ldexp(x, n)
+        return math.ldexp(x, max(-100000, min(100000, n)))
     except OverflowError:
         return math.copysign(_INF, x)
 
@@ -140,7 +141,7 @@ export("scalbnf")(ldexpf)
 
 
 def _frexp(vm: Machine, x: float, exp: int) -> float:
-    mantissa, e = math.frexp(x) if math.isfinite(x) else (x, 0)
+    mantissa, e = _split_exponent(x)
     vm.memory.store(exp, 4, e & 0xFFFFFFFF, pc=vm.pc)
     return mantissa
 
@@ -197,6 +198,93 @@ for _name, _rounder in (("lround", "round"), ("lrint", "rint")):
     for _prefix in ("", "l"):
         export(f"{_prefix}{_name}")(_rounding_to_long(_rounder, False))
         export(f"{_prefix}{_name}f")(_rounding_to_long(_rounder, True))
+
+
+# -- LLVM intrinsics with integer parts (see bpfvm.legalize.INTEGER_INTRINSICS) ----------------
+
+def _signed64(value: int) -> int:
+    value &= (1 << 64) - 1
+    return value - (1 << 64) if value >> 63 else value
+
+
+def _powi(x: float, n: int, single: bool) -> float:
+    """libgcc's ``__powidf2``/``__powisf2`` (what gcc calls for ``__builtin_powi``): square and
+    multiply from the low bit, each product rounded (to float when ``single``), then ``1/y``
+    for a negative ``n``."""
+    fit = round_f32 if single else float
+    m = abs(n)
+    y = x if m % 2 else 1.0
+    while m := m >> 1:
+        x = fit(x * x)
+        if m % 2:
+            y = fit(y * x)
+    return fit(ARITHMETIC["fdiv"][0](1.0, y)) if n < 0 else y
+
+
+def _saturate(x: float, width: int, signed: bool) -> int:
+    """``llvm.fptosi.sat``/``fptoui.sat``: toward zero, clamped to the ``width``-bit range; NaN is 0."""
+    if x != x:
+        return 0
+    low, high = (-(1 << (width - 1)), (1 << (width - 1)) - 1) if signed else (0, (1 << width) - 1)
+    value = max(low, min(high, math.trunc(x))) if math.isfinite(x) else (high if x > 0 else low)
+    return value & ((1 << 64) - 1)
+
+
+def _to_width(x: float, width: int) -> int:
+    """A rounded value as a ``width``-bit integer, as x86's ``cvtsd2si`` (out of range: INT_MIN)."""
+    bits = 32 if width <= 32 else 64
+    if math.isfinite(x) and -(2.0 ** (bits - 1)) <= x < 2.0 ** (bits - 1):
+        return int(x) & ((1 << 64) - 1)
+    return 1 << (bits - 1)
+
+
+_Read = Callable[[int], float]
+_Write = Callable[[float], int]
+
+
+def _scaled(fn: Callable[[float, int], float], read: _Read, write: _Write) -> Callable[[int, int], int]:
+    """An intrinsic of (FP bits, sign-extended integer) → FP bits."""
+    return lambda x, n: write(fn(read(x), _signed64(n)))
+
+
+def _to_integer(fn: Callable[[float, int], int], read: _Read) -> Callable[[int, int], int]:
+    """An intrinsic of (FP bits, result width) → integer."""
+    return lambda x, width: fn(read(x), width)
+
+
+def _unary(fn: Callable[[float], float], read: _Read, write: _Write) -> Callable[[int], int]:
+    return lambda x: write(fn(read(x)))
+
+
+def _unary_integer(fn: Callable[[float], int], read: _Read) -> Callable[[int], int]:
+    return lambda x: fn(read(x)) & ((1 << 64) - 1)
+
+
+def _register_integer_intrinsics() -> None:
+    for suffix, read, write in (("f64", f64, bits64), ("f32", f32, bits32)):
+        single = suffix == "f32"
+        export(f"__bpfvm_powi_{suffix}")(_scaled(functools.partial(_powi, single=single), read, write))
+        export(f"__bpfvm_ldexp_{suffix}")(_scaled(_ldexp, read, write))
+        for op, rounder in (("lround", "round"), ("lrint", "rint")):
+            rounded = ARITHMETIC[rounder][0]
+            export(f"__bpfvm_{op}_{suffix}")(_to_integer(functools.partial(_rounded, rounded), read))
+        export(f"__bpfvm_fptosisat_{suffix}")(_to_integer(functools.partial(_saturate, signed=True), read))
+        export(f"__bpfvm_fptouisat_{suffix}")(_to_integer(functools.partial(_saturate, signed=False), read))
+        export(f"__bpfvm_frexp_{suffix}")(_unary(lambda x: _split_exponent(x)[0], read, write))
+        export(f"__bpfvm_frexpexp_{suffix}")(_unary_integer(lambda x: _split_exponent(x)[1], read))
+        export(f"__bpfvm_modf_{suffix}")(_unary(lambda x: _modf(x)[0], read, write))
+
+
+def _rounded(rounder: Callable[[float], float], x: float, width: int) -> int:
+    return _to_width(rounder(x), width)
+
+
+def _split_exponent(x: float) -> tuple[float, int]:
+    """C ``frexp``: a mantissa in [0.5, 1) and the exponent; 0, infinities and NaN keep ``x``, 0."""
+    return math.frexp(x) if math.isfinite(x) else (x, 0)
+
+
+_register_integer_intrinsics()
 
 
 # -- strtod ---------------------------------------------------------------------------------------

@@ -71,6 +71,25 @@ def _nan_of(*values: float) -> float | None:
     return next((v for v in values if v != v), None)
 
 
+def _first_nan(op: Binary) -> Binary:
+    """``op`` with x86's NaN rule made explicit: the first NaN operand, quieted.  (CPython's
+    ``a + b`` and ``a * b`` may give either NaN operand to the FPU first — its specialised and
+    generic paths differ — so the hardware's choice is not deterministic from Python.)"""
+    def apply(a: float, b: float) -> float:
+        r = op(a, b)
+        if r != r:
+            nan = _nan_of(a, b)
+            if nan is not None:
+                return f64(bits64(nan) | 1 << 51)
+        return r
+    return apply
+
+
+_add = _first_nan(lambda a, b: a + b)
+_sub = _first_nan(lambda a, b: a - b)
+_mul = _first_nan(lambda a, b: a * b)
+
+
 def _div(a: float, b: float) -> float:
     if b != 0 or a != a:
         return a / b if b != 0 else a
@@ -95,14 +114,14 @@ def fma(a: float, b: float, c: float) -> float:
     if math.isfinite(a) and math.isfinite(b) and math.isinf(c):
         return c  # the exact product is finite, even if a * b would overflow
     if not all(map(math.isfinite, (a, b, c))) or a == 0 or b == 0:
-        return a * b + c
+        return _add(_mul(a, b), c)
     exact = Fraction(a) * Fraction(b) + Fraction(c)
     if exact == 0:
         return a * b + c  # the sign of an exact zero follows the rounded operation
     try:
         return float(exact)
     except OverflowError:
-        return math.copysign(_INF, exact)
+        return _INF if exact > 0 else -_INF  # (copysign would convert exact, overflowing again)
 
 
 def _integral(fn: Callable[[float], int]) -> Unary:
@@ -150,17 +169,19 @@ def _maximum(a: float, b: float) -> float:
 
 #: The FP arithmetic LLVM has instructions for: name → (function, arity).
 ARITHMETIC: dict[str, tuple[Callable[..., float], int]] = {
-    "fadd": (lambda a, b: a + b, 2),
-    "fsub": (lambda a, b: a - b, 2),
-    "fmul": (lambda a, b: a * b, 2),
+    "fadd": (_add, 2),
+    "fsub": (_sub, 2),
+    "fmul": (_mul, 2),
     "fdiv": (_div, 2),
     "frem": (_fmod, 2),
-    "fmuladd": (lambda a, b, c: a * b + c, 3),
+    "fmuladd": (lambda a, b, c: _add(_mul(a, b), c), 3),
     "fma": (fma, 3),
     "minnum": (_fmin, 2),
     "maxnum": (_fmax, 2),
     "minimum": (_minimum, 2),
     "maximum": (_maximum, 2),
+    "minimumnum": (_fmin, 2),
+    "maximumnum": (_fmax, 2),
     "floor": (_integral(math.floor), 1),
     "ceil": (_integral(math.ceil), 1),
     "trunc": (_integral(math.trunc), 1),
@@ -193,7 +214,7 @@ def _fp_ternary(fn: Callable[[float, float, float], float], single: bool) -> Cal
 
 def _fmuladd_f32(a: int, b: int, c: int) -> int:
     """Unfused single precision: the product is rounded to float before the addition."""
-    return bits32(round_f32(f32(a) * f32(b)) + f32(c))
+    return bits32(_add(round_f32(_mul(f32(a), f32(b))), f32(c)))
 
 
 def _register_arithmetic() -> None:

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-/* bpfvm-stack-size: 16384 */
+/* bpfvm-stack-size: 32768 */
 
 __attribute__((noinline)) unsigned long deep(int n, unsigned long seed)
 {
