@@ -33,13 +33,18 @@ from ..isa.arith import ALU_EXPR, END_EXPR, JMP_EXPR, M64, imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
 from ..program import Function, Program
 
-__all__ = ["Layout", "function_source", "program_source"]
+__all__ = ["HOOK_CALL", "Layout", "function_source", "program_source"]
 
 _STRUCT = {1: "u8", 2: "u16", 4: "u32", 8: "u64"}
 _MASK = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFF_FFFF, 8: M64}
 #: Loops nested deeper than this share their enclosing loop's ``while`` (see :func:`_loops`).
 _MAX_LOOP_NESTING = 16
 _BINDINGS = ("mem", "u16", "u32", "u64", "s8", "s16", "s32", "p16", "p32", "p64", "chk")
+_REGS = "r0, r1, r2, r3, r4, r5, r6, r7, r8, r9"
+#: The statement a *hooked* function runs before each instruction (the debugger's entry point):
+#: ``_hook(pc, depth, r10, r0..r9)`` sees the registers before the instruction at slot ``pc`` and
+#: returns r0..r9, possibly changed.  It may raise to end the run.
+HOOK_CALL = f"{_REGS} = _hook({{pc}}, d, r10, {_REGS})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,10 @@ class Layout:
     frame_size: int  #: bytes of stack per call frame
     max_depth: int  #: call frames allowed (frame 0 included)
     code_base: int  #: guest address of slot 0 (function addresses are code_base + 8*slot)
+    #: Whether runs may have a finite instruction budget.  The JIT leaves out the paths that
+    #: run a block up to the end of the budget when no run can ever reach that end (the VM
+    #: has no ``max_instructions``): they double the code it compiles.
+    bounded: bool = True
 
 
 def _blocks(insns: Sequence[Insn], func: Function) -> list[list[Insn]]:
@@ -102,8 +111,9 @@ def _loops(blocks: list[list[Insn]]) -> list[tuple[int, int]]:
 class _FunctionWriter:
     """Emits the Python source of one BPF function."""
 
-    def __init__(self, program: Program, func: Function, layout: Layout) -> None:
+    def __init__(self, program: Program, func: Function, layout: Layout, hooked: bool = False) -> None:
         self.program = program
+        self.hooked = hooked
         self.func = func
         self.layout = layout
         self.lines: list[str] = []
@@ -169,6 +179,8 @@ class _FunctionWriter:
         self.emit_budget_tail(block, i, loop, body + 1)
         for idx, insn in enumerate(block):
             self.left = f"n + {size - 1 - idx}" if idx < size - 1 else "n"
+            if self.hooked:
+                self.emit(body, HOOK_CALL.format(pc=insn.pc))
             for line in self.insn_lines(insn, i, loop):
                 self.emit(body, line)
         last = block[-1]
@@ -189,6 +201,8 @@ class _FunctionWriter:
         for idx, insn in enumerate(block[:-1]):
             self.emit(depth, f"if n == {idx}: _budget({insn.pc})")
             self.left = f"n - {idx + 1}"
+            if self.hooked:
+                self.emit(depth, HOOK_CALL.format(pc=insn.pc))
             for line in self.insn_lines(insn, i, loop):
                 self.emit(depth, line)
         self.emit(depth, f"_budget({block[-1].pc})")
@@ -329,11 +343,15 @@ class _FunctionWriter:
                 f" n, d)"]
 
 
-def function_source(program: Program, func: Function, layout: Layout) -> str:
-    """Python source of one BPF function (see the module docstring)."""
-    return _FunctionWriter(program, func, layout).source()
+def function_source(program: Program, func: Function, layout: Layout, *, hooked: bool = False) -> str:
+    """Python source of one BPF function (see the module docstring).
+
+    ``hooked`` code calls ``_hook`` before every instruction (:data:`HOOK_CALL`); the
+    instructions themselves are generated exactly as in the fast path.
+    """
+    return _FunctionWriter(program, func, layout, hooked).source()
 
 
-def program_source(program: Program, layout: Layout) -> str:
-    """Python source of every function of ``program``."""
-    return "\n".join(function_source(program, f, layout) for f in program.functions.values())
+def program_source(program: Program, layout: Layout, *, hooked: bool = False) -> str:
+    """Python source of every function of ``program`` (``hooked``: see :func:`function_source`)."""
+    return "\n".join(function_source(program, f, layout, hooked=hooked) for f in program.functions.values())
