@@ -1,16 +1,18 @@
-/* 3x3 integer convolution over a generated W x h image (h <= MAXH); returns a checksum. */
+/* 3x3 integer convolution over a generated W x h image (h <= MAXN); returns a checksum. */
+#include "bench.h"
+#ifndef MAXN
+#define MAXN 8192
+#endif
 #define W 256
-#define MAXH 8192
-static unsigned char img[MAXH][W];
-static int out[MAXH][W];
+struct buffers { unsigned char img[MAXN][W]; int out[MAXN][W]; };
 
-long kernel(long h)
+static long conv(struct buffers *b, long h)
 {
     unsigned int seed = 7;
     for (long y = 0; y < h; y++)
         for (long x = 0; x < W; x++) {
             seed = seed * 1103515245u + 12345u;
-            img[y][x] = (unsigned char)(seed >> 16);
+            b->img[y][x] = (unsigned char)(seed >> 16);
         }
     static const int k[3][3] = {{1, 2, 1}, {2, -12, 2}, {1, 2, 1}};
     for (long y = 1; y < h - 1; y++)
@@ -18,12 +20,13 @@ long kernel(long h)
             int s = 0;
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++)
-                    s += k[dy + 1][dx + 1] * img[y + dy][x + dx];
-            out[y][x] = s;
+                    s += k[dy + 1][dx + 1] * b->img[y + dy][x + dx];
+            b->out[y][x] = s;
         }
     long sum = 0;
     for (long y = 1; y < h - 1; y++)
         for (long x = 1; x < W - 1; x++)
-            sum = (sum * 33 + out[y][x]) & 0xFFFFFFFFFFFFL;
+            sum = (sum * 33 + b->out[y][x]) & 0xFFFFFFFFFFFFL;
     return sum;
 }
+BENCH_ENTRY(conv)

@@ -1,18 +1,22 @@
 /* Prime sieve: count the primes below n (n <= MAXN). */
+#include "bench.h"
+#ifndef MAXN
 #define MAXN 20000000
-static unsigned char composite[MAXN];
+#endif
+struct buffers { unsigned char composite[MAXN]; };
 
-long kernel(long n)
+static long sieve(struct buffers *b, long n)
 {
     long count = 0;
     for (long i = 0; i < n; i++)
-        composite[i] = 0;
+        b->composite[i] = 0;
     for (long i = 2; i < n; i++) {
-        if (composite[i])
+        if (b->composite[i])
             continue;
         count++;
         for (long j = i * i; j < n; j += i)
-            composite[j] = 1;
+            b->composite[j] = 1;
     }
     return count;
 }
+BENCH_ENTRY(sieve)
