@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .compat import BpfVm
+from .debug import Debugger
 from .errors import AsmError, BpfError, DecodeError, ElfError, ProgramError, TrapKind, VmTrap
 from .interpreter import ProgramExit
 from .isa import Insn, decode, encode
@@ -33,6 +34,7 @@ __all__ = [
     "BpfError",
     "BpfVm",
     "CompileError",
+    "Debugger",
     "DecodeError",
     "ElfError",
     "Function",

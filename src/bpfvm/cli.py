@@ -138,10 +138,13 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--mem", type=Path, help="memory buffer file (r1 = address, r2 = size)")
     parser.add_argument("--mem-out", type=Path, help="write the memory buffer here after the run")
     parser.add_argument("--max-instructions", type=int, help="instruction budget (trap when exceeded)")
+    parser.add_argument("--timeout", type=float, metavar="S",
+                        help="wall-clock limit of the run in seconds (trap when exceeded)")
     parser.add_argument("--stack-size", type=int,
-                        help="stack bytes per call frame (default: what the object was compiled for, or 512)")
+                        help="stack bytes per call frame (default: what the object was compiled for "
+                             "(bpfvm cc: 16384), or 512)")
     parser.add_argument("--call-depth", type=int, default=128,
-                        help="call frames of --stack-size bytes (default 128: a 64 KiB stack; kernel: 8)")
+                        help="call frames of --stack-size bytes (default 128; kernel: 8)")
     parser.add_argument("--engine", default="interpreter", help="execution engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="report instructions and time")
 
@@ -188,11 +191,11 @@ def _is_object(path: Path) -> bool:
         return f.read(4) == b"\x7fELF"
 
 
-def _stack_size(args: argparse.Namespace, program: Program | None) -> int:
-    """--stack-size, else the frame size the object was compiled for, else 512."""
+def _stack_size(args: argparse.Namespace, program: Program | None) -> int | None:
+    """--stack-size, else the frame size the object was compiled for, else None (512)."""
     if args.stack_size:
         return int(args.stack_size)
-    return (program.frame_size if program is not None else None) or 512
+    return program.frame_size if program is not None else None
 
 
 def _fs_grants(specs: list[str]) -> dict[str, str]:
@@ -214,7 +217,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     code, is_elf = _load_code(args.file)
     objects, args.args = _split_objects(args, is_elf)
     program = _load_elf(code, args.file, objects) if is_elf else None
-    vm = VM(args.engine, max_instructions=args.max_instructions, stack_size=_stack_size(args, program),
+    vm = VM(args.engine, max_instructions=args.max_instructions, timeout=args.timeout,
+            stack_size=_stack_size(args, program),
             max_call_depth=args.call_depth, fs=_fs_grants(args.dir))
     mem = bytearray(args.mem.read_bytes()) if args.mem else None
     start = time.perf_counter()
@@ -284,7 +288,7 @@ def _cmd_jit(args: argparse.Namespace) -> int:
 
     code, is_elf = _load_code(args.file)
     elf = _load_elf(code, args.file) if is_elf else None
-    vm = VM("jit", lazy_binding=True, stack_size=(elf.frame_size if elf else None) or 512)
+    vm = VM("jit", lazy_binding=True, stack_size=elf.frame_size if elf else None)
     program = elf if elf is not None else vm.program(code)
     ir_text: str = vm.compile(program).ir  # type: ignore[attr-defined]  # the JIT's Compiled
     function = None
@@ -299,3 +303,8 @@ def _cmd_jit(args: argparse.Namespace) -> int:
         text = listing(ir_text, asm=args.emit_asm, function=function)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
     return 0
+
+
+from .debug import cli as _cli_debug  # noqa: E402, F401  (registers `bpfvm debug`)
+from .examples import cli_image as _cli_image  # noqa: E402, F401  (registers `bpfvm image`)
+from .examples.doom import cli as _cli_doom  # noqa: E402, F401  (registers `bpfvm doom`)

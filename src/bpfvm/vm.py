@@ -13,15 +13,21 @@ from .interpreter import Compiled, ProgramExit, compile_program
 from .isa import encode
 from .memory import Memory, Region
 from .program import Program, check_resolved, data_patches, link
+from .runtime.calls import UNBOUNDED
 from .runtime.intrinsics import IntrinsicTable
 
-__all__ = ["ENGINES", "VM", "Globals"]
+__all__ = ["ENGINES", "KERNEL_FRAME", "MAX_FRAME", "VM", "Globals"]
 
 #: Engines a VM can run programs on (every test corpus runs through each): the pure-Python
 #: interpreter (the reference) and the LLVM JIT (:mod:`bpfvm.jit`).
 ENGINES = ("interpreter", "jit")
 
-_UNBOUNDED = 1 << 62
+#: The frame of a program that records none (kernel-style objects, bytecode, assembly): the
+#: kernel's 512 bytes.
+KERNEL_FRAME = 512
+#: The largest frame a VM made without ``stack_size`` runs a program with: ``bpfvm cc``'s default
+#: (:data:`bpfvm.toolchain.STACK_SIZE`).  Its stack holds ``max_call_depth`` frames this large.
+MAX_FRAME = 16384
 _MIB = 1 << 20
 _M64 = 0xFFFF_FFFF_FFFF_FFFF
 
@@ -29,9 +35,11 @@ _M64 = 0xFFFF_FFFF_FFFF_FFFF
 class VM:
     """A BPF sandbox.
 
-    ``stack_size`` is the stack of each call frame (512, the BPF backend's frame limit and the
-    kernel's) and ``max_call_depth`` the number of frames: 128 by default, a 64 KiB stack for
-    C programs (pages are committed lazily, so unused depth costs nothing); ``max_call_depth=8``
+    ``stack_size`` is the stack of each call frame.  By default (None) each program runs with
+    the frame it was compiled for (``Program.frame_size``: 16 KiB for ``bpfvm cc``, up to
+    :data:`MAX_FRAME`), or the kernel's 512 bytes if it records none; ``r10``-relative accesses
+    outside that frame trap.  ``max_call_depth`` is the number of frames: 128 by default, a 2 MiB
+    stack (pages are committed lazily, so unused depth costs nothing); ``max_call_depth=8``
     is the kernel's limit.  ``max_instructions`` bounds every run (:class:`~bpfvm.errors.VmTrap` of kind
     ``BUDGET`` when exceeded).
 
@@ -44,17 +52,24 @@ class VM:
     :meth:`call`, and raise :class:`~bpfvm.interpreter.ProgramExit` to end the program.
 
     Guest file access goes only to the host directories in ``fs`` (guest prefix → host dir).
+
+    ``timeout`` bounds the wall-clock time of every run, in seconds: a run still going then
+    stops with a ``TIMEOUT`` :class:`~bpfvm.errors.VmTrap` (see :mod:`bpfvm.runtime.cancel`).
+    ``jit_cache`` (JIT engine) keeps compiled native code on disk between processes (default:
+    on unless ``BPFVM_JIT_CACHE=0``; see :mod:`bpfvm.jit.cache`).
     """
 
-    def __init__(self, engine: str = "interpreter", *, stack_size: int = 512, max_call_depth: int = 128,
+    def __init__(self, engine: str = "interpreter", *, stack_size: int | None = None,
+                 max_call_depth: int = 128,
                  max_instructions: int | None = None, memory_size: int = 256 * _MIB,
                  heap_size: int = 64 * _MIB, helpers: Mapping[int, Callable[..., Any]] | None = None,
                  lazy_binding: bool = False, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None,
                  stderr: BinaryIO | None = None, fs: Mapping[str, str] | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None, timeout: float | None = None,
+                 jit_cache: bool | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
-        if stack_size <= 0 or stack_size % 8 or max_call_depth <= 0:
+        if (stack_size is not None and (stack_size <= 0 or stack_size % 8)) or max_call_depth <= 0:
             raise ValueError("stack_size must be a positive multiple of 8 and max_call_depth positive")
         self.engine = engine
         self.stack_size = stack_size
@@ -64,7 +79,7 @@ class VM:
         self.helpers: dict[int, Callable[..., Any]] = dict(helpers or {})
         self.intrinsics = IntrinsicTable()
         self.memory = Memory(memory_size, ro_size=min(64 * _MIB, memory_size // 4),
-                             stack_size=stack_size * max_call_depth)
+                             stack_size=(stack_size or MAX_FRAME) * max_call_depth)
         self.heap_region: Region = self.memory.map("heap", heap_size, writable=True)
         self._heap: Any = None
         self.stdin: BinaryIO = stdin or sys.stdin.buffer
@@ -72,6 +87,10 @@ class VM:
         self.stderr: BinaryIO = stderr or sys.stderr.buffer
         self.fs: dict[str, str] = dict(fs or {})
         self.env: dict[str, str] = dict(env or {})
+        if timeout is not None and not timeout > 0:
+            raise ValueError("timeout must be a positive number of seconds")
+        self.timeout = timeout
+        self.jit_cache = jit_cache
         #: pc of the current intrinsic call, and the registers it sees (r1..r5, r10 live).
         self.pc = 0
         self.regs: list[int] = [0] * 11
@@ -114,19 +133,20 @@ class VM:
         compiled = self._compiled.get(id(program))
         if compiled is not None and compiled.program is program:
             return compiled
-        if program.frame_size and program.frame_size > self.stack_size:
-            raise ProgramError(f"{program.name}: compiled for {program.frame_size}-byte stack frames, but "
-                               f"this VM's stack_size is {self.stack_size}")
+        frame = self.frame_size(program)
         check_resolved(program)
         bound = self._bind(program)
         mark = self.memory.mark()
         try:
             addresses = self._place(program)
             linked = dataclasses.replace(program, insns=link(program, addresses))
+            options: dict[str, Any] = {}
+            if self.engine == "jit":
+                options = {"use_cache": self.jit_cache, "bounded": self.max_instructions is not None}
             compiler = _jit_compile() if self.engine == "jit" else compile_program
-            compiled = compiler(linked, self.memory, self.helpers, frame_size=self.stack_size,
+            compiled = compiler(linked, self.memory, self.helpers, frame_size=frame,
                                 max_depth=self.max_call_depth, code_base=addresses["code"],
-                                intrinsics=bound, context=self)
+                                intrinsics=bound, context=self, **options)
         except BaseException:
             self.memory.release(mark)
             raise
@@ -134,6 +154,16 @@ class VM:
         self._compiled[id(program)] = compiled
         self._addresses[id(program)] = addresses
         return compiled
+
+    def frame_size(self, program: Program) -> int:
+        """The stack frame ``program`` runs with (see the class docstring); raises
+        :class:`ProgramError` if it was compiled for larger frames than this VM has."""
+        frame = self.stack_size or program.frame_size or KERNEL_FRAME
+        if (program.frame_size or 0) > (self.stack_size or MAX_FRAME):
+            raise ProgramError(f"{program.name}: compiled for {program.frame_size}-byte stack frames, but "
+                               f"this VM's stack_size is {self.stack_size or MAX_FRAME}: pass "
+                               f"stack_size={program.frame_size} (bpfvm run --stack-size)")
+        return frame
 
     def _place(self, program: Program) -> dict[str, int]:
         code = self.memory.map(f"code:{program.name}", encode(program.insns), writable=False, align=8)
@@ -220,10 +250,10 @@ class VM:
 
     def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...],
               at_return: Callable[[VM], None] | None = None) -> int:
-        budget = _UNBOUNDED if self.max_instructions is None else self.max_instructions
+        budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
         outer, self._running = self._running, compiled
         try:
-            r0, _ = compiled.call(start, regs, budget)
+            r0, _ = compiled.call(start, regs, budget, self.timeout)
             if at_return is not None:  # still "running": atexit handlers may call guest code
                 at_return(self)
         except ProgramExit as stop:

@@ -180,8 +180,9 @@ UNRESOLVED = [
 ]
 
 
-@pytest.mark.parametrize(("fixture", "mutate"), [("sqrti.c", lambda e: e.shdr(".text", "type", 0)),
-                                                  ("nocode.c", lambda e: None)], ids=["no-text-section", "no code"])
+@pytest.mark.parametrize(("fixture", "mutate"),
+                         [("sqrti.c", lambda e: e.shdr(".text", "type", 0)), ("nocode.c", lambda e: None)],
+                         ids=["no-text-section", "no code"])
 def test_object_without_code_loads_and_fails_to_run(elf: Callable[[str], Elf], fixture: str,
                                                     mutate: Callable[[Elf], None]) -> None:
     target = elf(fixture)
