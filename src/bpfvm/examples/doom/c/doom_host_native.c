@@ -1,0 +1,38 @@
+/* The host calls of doom_host.h for the native reference build (gcc, glibc).
+ *
+ * It reproduces the deterministic mode of bpfvm's Python host: a virtual clock that only
+ * doom_host_sleep_ms advances, no key events, and the frame number DOOM_FRAMES (environment)
+ * written as raw XRGB8888 words to the file DOOM_OUT, after which the game stops.  Tests build
+ * DOOM with this file and compare its frame with the one bpfvm renders.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "doom_host.h"
+
+static uint32_t clock_ms;
+static long frames;
+
+int doom_host_frame(const uint32_t *pixels, int width, int height)
+{
+    const char *limit = getenv("DOOM_FRAMES"), *out = getenv("DOOM_OUT");
+    if (limit == NULL || ++frames < atol(limit))
+        return 0;
+    if (out != NULL) {
+        FILE *f = fopen(out, "wb");
+        if (f == NULL || fwrite(pixels, 4, (size_t)width * height, f) != (size_t)width * height) {
+            perror(out);
+            exit(2);
+        }
+        fclose(f);
+    }
+    return 1;
+}
+
+uint32_t doom_host_ticks_ms(void) { return clock_ms; }
+
+void doom_host_sleep_ms(uint32_t ms) { clock_ms += ms; }
+
+int doom_host_key(void) { return -1; }
+
+void doom_host_title(const char *title) { (void)title; }
