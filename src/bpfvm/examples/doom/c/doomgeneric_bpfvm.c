@@ -8,6 +8,7 @@
 
 #include "doom_host.h"
 #include "doomgeneric.h"
+#include "i_system.h"
 
 enum { WIDTH = 320, HEIGHT = 200 };
 
@@ -33,8 +34,21 @@ static int get_key(int *pressed, unsigned char *key)
 
 static void set_title(const char *title) { doom_host_title(title); }
 
+/* doomgeneric's I_Quit runs the exit functions and returns, and its I_Error spins forever
+ * after printing the message (the platform is expected to stop the game).  Two exit functions
+ * registered before the game's own make both end the program: the game's run first (the list
+ * is last-in, first-out), then quitting() — only from I_Quit, which runs every function — then
+ * stop(), which I_Error runs too (run_on_error).  So I_Quit exits 0 and I_Error exits 1. */
+static int quitting;
+
+static void mark_quitting(void) { quitting = 1; }
+
+static void stop(void) { exit(quitting ? 0 : 1); }
+
 int main(int argc, char **argv)
 {
+    I_AtExit(stop, true);
+    I_AtExit(mark_quitting, false);
     dg_Create(WIDTH, HEIGHT, draw_frame, sleep_ms, ticks_ms, get_key, set_title);
     return dg_main(argc, argv);
 }
