@@ -108,7 +108,12 @@ class _Debug:
 def _file_name(name: str | None, source: str) -> str:
     """The DWARF file name, or ``source`` for text compiled from stdin (which ``zig cc`` copies
     to a ``…-stdin.c`` file in its cache)."""
-    return source if name is None or name in ("-", "<stdin>") or name.endswith("-stdin.c") else name
+    if name is None or name in ("-", "<stdin>") or name.endswith("-stdin.c"):
+        return source
+    # clang names a file under its working directory relative to it: show the path as given.
+    if not name.startswith("/") and source.endswith("/" + name):
+        return source
+    return name
 
 
 def failures(stderr: str, ir: str, source: str) -> Iterator[Failure]:

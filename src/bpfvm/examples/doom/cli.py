@@ -102,6 +102,7 @@ def _headless(args: argparse.Namespace, program: Any, doom_args: list[str]) -> i
     host = Host(clock="virtual", frames=args.frames, on_frame=on_frame)
     status = run(args.wad, host=host, engine=args.engine, args=doom_args, program=program)
     if args.gif and frames:
+        args.gif.parent.mkdir(parents=True, exist_ok=True)
         frames[0].save(args.gif, save_all=True, append_images=frames[1:], duration=round(1000 / 35),
                        loop=0, optimize=False)
     print(f"bpfvm: {host.count} frames" + (f" in {args.out}" if args.out else "")
