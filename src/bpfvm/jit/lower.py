@@ -97,6 +97,8 @@ I8 = ir.IntType(8)
 PTR = ir.PointerType()
 FUNC_TYPE = ir.FunctionType(I64, [PTR, PTR] + [I64] * (FUNC_ARGS - 2))
 CALLBACK_TYPE = ir.FunctionType(I64, [I64] * CALLBACK_ARGS)
+#: The module global holding every lifted function's address by slot (native ``callx``).
+_FUNCTION_TABLE = "bpfvm.functions"
 
 _CMP = {"jeq": "==", "jne": "!=", "jgt": ">", "jge": ">=", "jlt": "<", "jle": "<=",
         "jsgt": ">", "jsge": ">=", "jslt": "<", "jsle": "<="}
@@ -548,11 +550,59 @@ class _Lowerer:
         return r0
 
     def _i_callx(self, insn: Insn) -> None:
+        """``callx``: a native call when the target is a function of the program (found in
+        :meth:`function_table`), else the host callback (helpers by id, BAD_CALL_TARGET)."""
+        b = self.b
         target = self.reg(insn.dst or insn.imm)
-        r10 = self.b.sub(self.reg(10), _const(self.layout.frame_size))
-        r0 = self.call_host(Callback.CALLX, target, insn.pc, self.args_r1_r5(), r10=r10)
-        self.b.store(self.b.sub(self.ctx_load(CTX_LEFT), _const(self.delta)), self.n)
+        r10 = b.sub(self.reg(10), _const(self.layout.frame_size))
+        table = self.function_table()
+        offset = b.sub(target, _const(self.layout.code_base))
+        inside = b.icmp_unsigned("<", offset, _const(8 * table.count))
+        slot = b.select(inside, b.lshr(offset, _const(3)), _const(0))
+        callee = b.load(b.gep(self.fn.module.globals[_FUNCTION_TABLE], [_const(0), slot]), typ=PTR)
+        aligned = b.icmp_unsigned("==", b.and_(offset, _const(7)), _const(0))
+        known = b.icmp_unsigned("!=", callee, ir.Constant(PTR, None))
+        is_function = b.and_(b.and_(inside, aligned), known)
+        direct, host = self.new_block("callx"), self.new_block("callx.host")
+        done = self.new_block("callx.done")
+        b.cbranch(is_function, direct, host).set_weights([99, 1])
+        b.position_at_end(direct)
+        depth = self.args[6]
+        too_deep = b.icmp_signed(">=", depth, _const(self.layout.max_depth - 1))
+        self.trap_if(too_deep, Status.CALL_DEPTH, insn.pc)
+        self.ctx_store(CTX_LEFT, self.left())
+        args = [self.mem, self.ctx, *self.args_r1_r5(), r10, b.add(depth, _const(1))]
+        native = b.call(callee, args, cconv=None)
+        self.check_status()
+        native_end = b.block
+        b.branch(done)
+        b.position_at_end(host)
+        hosted = self.call_host(Callback.CALLX, target, insn.pc, self.args_r1_r5(), r10=r10)
+        host_end = b.block
+        b.branch(done)
+        b.position_at_end(done)
+        r0 = b.phi(I64)
+        r0.add_incoming(native, native_end)
+        r0.add_incoming(hosted, host_end)
+        b.store(b.sub(self.ctx_load(CTX_LEFT), _const(self.delta)), self.n)
         self.set_reg(0, r0)
+
+    def function_table(self) -> ir.ArrayType:
+        """The module's table of lifted functions by slot (null between function starts)."""
+        module = self.fn.module
+        if _FUNCTION_TABLE in module.globals:
+            table_type: ir.ArrayType = module.globals[_FUNCTION_TABLE].value_type
+            return table_type
+        last = self.program.insns[-1]
+        table_type = ir.ArrayType(PTR, last.pc + last.width)
+        null = ir.Constant(PTR, None)
+        entries = [null] * table_type.count
+        for start, fn in self.functions.items():
+            entries[start] = fn
+        table = ir.GlobalVariable(module, table_type, _FUNCTION_TABLE)
+        table.global_constant, table.linkage = True, "private"
+        table.initializer = ir.Constant(table_type, entries)
+        return table_type
 
 
 # -- ALU operations (RFC 9669 §4.1, as bpfvm.isa.arith defines them) --------------------------
