@@ -97,6 +97,8 @@ I8 = ir.IntType(8)
 PTR = ir.PointerType()
 FUNC_TYPE = ir.FunctionType(I64, [PTR, PTR] + [I64] * (FUNC_ARGS - 2))
 CALLBACK_TYPE = ir.FunctionType(I64, [I64] * CALLBACK_ARGS)
+#: A pointer to a lifted function (typed, so that llvmlite can call through it; printed ``ptr``).
+_FUNC_PTR = ir.PointerType(FUNC_TYPE)
 #: The module global holding every lifted function's address by slot (native ``callx``).
 _FUNCTION_TABLE = "bpfvm.functions"
 
@@ -559,9 +561,9 @@ class _Lowerer:
         offset = b.sub(target, _const(self.layout.code_base))
         inside = b.icmp_unsigned("<", offset, _const(8 * table.count))
         slot = b.select(inside, b.lshr(offset, _const(3)), _const(0))
-        callee = b.load(b.gep(self.fn.module.globals[_FUNCTION_TABLE], [_const(0), slot]), typ=PTR)
+        callee = b.load(b.gep(self.fn.module.globals[_FUNCTION_TABLE], [_const(0), slot]), typ=_FUNC_PTR)
         aligned = b.icmp_unsigned("==", b.and_(offset, _const(7)), _const(0))
-        known = b.icmp_unsigned("!=", callee, ir.Constant(PTR, None))
+        known = b.icmp_unsigned("!=", callee, ir.Constant(_FUNC_PTR, None))
         is_function = b.and_(b.and_(inside, aligned), known)
         direct, host = self.new_block("callx"), self.new_block("callx.host")
         done = self.new_block("callx.done")

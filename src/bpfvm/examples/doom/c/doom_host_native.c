@@ -3,10 +3,13 @@
  * It reproduces the deterministic mode of bpfvm's Python host: a virtual clock that only
  * doom_host_sleep_ms advances, no key events, and the frame number DOOM_FRAMES (environment)
  * written as raw XRGB8888 words to the file DOOM_OUT, after which the game stops.  Tests build
- * DOOM with this file and compare its frame with the one bpfvm renders.
+ * DOOM with this file and compare its frame with the one bpfvm renders.  With DOOM_REALTIME
+ * set, the clock is the wall clock instead (for -timedemo, as bpfvm's real-clock host).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "doom_host.h"
 
@@ -29,9 +32,24 @@ int doom_host_frame(const uint32_t *pixels, int width, int height)
     return 1;
 }
 
-uint32_t doom_host_ticks_ms(void) { return clock_ms; }
+static int realtime(void) { return getenv("DOOM_REALTIME") != NULL; }
 
-void doom_host_sleep_ms(uint32_t ms) { clock_ms += ms; }
+uint32_t doom_host_ticks_ms(void)
+{
+    struct timespec now;
+    if (!realtime())
+        return clock_ms;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (uint32_t)(now.tv_sec * 1000 + now.tv_nsec / 1000000);
+}
+
+void doom_host_sleep_ms(uint32_t ms)
+{
+    if (realtime())
+        usleep(ms * 1000);
+    else
+        clock_ms += ms;
+}
 
 int doom_host_key(void) { return -1; }
 
