@@ -68,6 +68,8 @@ demo: venv
 bench: venv
 	$(BIN)/python bench/run.py
 	$(BIN)/python bench/kernels.py
+	$(BIN)/python bench/image.py
+	$(BIN)/python bench/doom.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
