@@ -77,8 +77,10 @@ BACKEND_FLAGS: tuple[str, ...] = ("-target", "bpfel-freestanding", "-mcpu=v4", "
                                   "-O2", "-Wno-unused-command-line-argument", "-fno-crash-diagnostics")
 
 #: Flags for kernel-style programs (maps, helpers, ``SEC()``): no libc, ISA v3.
-KERNEL_FLAGS: tuple[str, ...] = ("-target", "bpfel", "-mcpu=v3", "-O2", "-g", "-fno-stack-protector",
-                                 "-UNDEBUG")
+#: ``bpfel-freestanding``: ``zig cc`` rejects a target without an OS ("MissingOperatingSystem");
+#: the object is the same.
+KERNEL_FLAGS: tuple[str, ...] = ("-target", "bpfel-freestanding", "-mcpu=v3", "-O2", "-g",
+                                 "-fno-stack-protector", "-UNDEBUG")
 
 
 #: The default limit on one function's stack frame, in bytes (the kernel's is 512).  Ordinary C
