@@ -108,3 +108,23 @@ def test_headless_writes_pngs_and_gif(program: object, tmp_path: Path) -> None:
 
     with Image.open(tmp_path / "doom.gif") as gif:
         assert gif.n_frames == 3 and gif.size == (doom.WIDTH, doom.HEIGHT)
+
+
+def test_window_mode_runs_with_a_dummy_display(program: object) -> None:
+    env = {**os.environ, "SDL_VIDEODRIVER": "dummy"}
+    result = subprocess.run([sys.executable, "-m", "bpfvm", "doom", "--frames", "5", "--", *DEMO],
+                            capture_output=True, text=True, timeout=600, check=False, env=env)
+    assert result.returncode == 0, result.stderr
+
+
+def test_keys_map_to_doomgeneric_codes() -> None:
+    from bpfvm.examples.doom.cli import _doom_key
+
+    assert _doom_key("up") == 0xAD and _doom_key("left ctrl") == 0xA3 and _doom_key("space") == 0xA2
+    assert _doom_key("return") == 13 and _doom_key("escape") == 27 and _doom_key("y") == ord("y")
+    assert _doom_key("f1") == 0x80 + 0x3B and _doom_key("left meta") is None
+
+
+def test_host_queues_key_events() -> None:
+    host = doom.Host(keys=lambda: [(True, 0xAD), (False, 0xAD)])
+    assert [host._key(), host._key()] == [(1 << 8) | 0xAD, 0xAD]
