@@ -74,13 +74,14 @@ def _nan_of(*values: float) -> float | None:
 def _first_nan(op: Binary) -> Binary:
     """``op`` with x86's NaN rule made explicit: the first NaN operand, quieted.  (CPython's
     ``a + b`` and ``a * b`` may give either NaN operand to the FPU first — its specialised and
-    generic paths differ — so the hardware's choice is not deterministic from Python.)"""
+    generic paths differ — so the hardware's choice is not deterministic from Python.)  An
+    invalid operation without NaN operands (``inf - inf``, ``0 * inf``) gives x86's default NaN
+    on every host: AArch64's FPU would make it positive."""
     def apply(a: float, b: float) -> float:
         r = op(a, b)
         if r != r:
             nan = _nan_of(a, b)
-            if nan is not None:
-                return f64(bits64(nan) | 1 << 51)
+            return DEFAULT_NAN if nan is None else f64(bits64(nan) | 1 << 51)
         return r
     return apply
 
