@@ -532,11 +532,15 @@ class _Lowerer:
         host = self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, args)
         slow_end = b.block
         b.branch(done)
-        b.position_at_end(done)
-        r0 = b.phi(I64)
-        r0.add_incoming(value, fast)
-        r0.add_incoming(host, slow_end)
-        return r0
+        return self.merge(done, (value, fast), (host, slow_end))
+
+    def merge(self, done: ir.Block, *incoming: tuple[ir.Value, ir.Block]) -> ir.Value:
+        """Continue at ``done`` with the i64 each predecessor block brings (a phi)."""
+        self.b.position_at_end(done)
+        phi = self.b.phi(I64)
+        for value, block in incoming:
+            phi.add_incoming(value, block)
+        return phi
 
     def call_local(self, insn: Insn) -> ir.Value:
         b = self.b
@@ -582,10 +586,7 @@ class _Lowerer:
         hosted = self.call_host(Callback.CALLX, target, insn.pc, self.args_r1_r5(), r10=r10)
         host_end = b.block
         b.branch(done)
-        b.position_at_end(done)
-        r0 = b.phi(I64)
-        r0.add_incoming(native, native_end)
-        r0.add_incoming(hosted, host_end)
+        r0 = self.merge(done, (native, native_end), (hosted, host_end))
         b.store(b.sub(self.ctx_load(CTX_LEFT), _const(self.delta)), self.n)
         self.set_reg(0, r0)
 
