@@ -186,3 +186,18 @@ def test_no_progress_bar_off_a_terminal() -> None:
 
     program = VM().program(encode([make("mov64_imm", dst=0, imm=5), make("exit")]))
     assert terminal_progress(program, 0) is None  # pytest captures stderr: not a terminal
+
+
+def test_eviction_keeps_the_most_recently_used(cache_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import time
+
+    names = [f"{i:02x}" + "0" * 62 for i in range(4)]
+    for i, name in enumerate(names):
+        cache.store(name, bytes(1000))
+        os.utime(cache._path(name), (time.time() - 100 + i, time.time() - 100 + i))
+    assert cache.load(names[0]) is not None  # a hit makes the oldest the most recent
+    monkeypatch.setenv("BPFVM_JIT_CACHE_MAX", str(2500))
+    cache.store("ff" + "0" * 62, bytes(1000))  # over the limit: the least recently used go
+    kept = {name for name in [*names, "ff" + "0" * 62] if cache._path(name).exists()}
+    assert kept == {names[0], "ff" + "0" * 62}

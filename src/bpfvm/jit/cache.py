@@ -12,7 +12,9 @@ Files live in ``$BPFVM_CACHE_DIR``, else ``$XDG_CACHE_HOME/bpfvm``, else ``~/.ca
 ``BPFVM_JIT_CACHE=0`` (or ``VM(jit_cache=False)``) turns the cache off; programs under
 :data:`MIN_SLOTS` instruction slots are not cached.  Each file carries a
 magic header and the SHA-256 of its object code: a damaged file is ignored (and rewritten),
-never handed to the linker.  Write errors are ignored: the cache is an optimisation.
+never handed to the linker.  Write errors are ignored: the cache is an optimisation.  The cache
+keeps at most ``$BPFVM_JIT_CACHE_MAX`` bytes (default :data:`MAX_BYTES`): a store that goes
+beyond deletes the least recently used files (a hit refreshes a file's time).
 """
 
 from __future__ import annotations
@@ -32,12 +34,15 @@ from ..interpreter.codegen import Layout
 from ..isa import encode
 from ..program import Program
 
-__all__ = ["MAGIC", "MIN_SLOTS", "cache_dir", "enabled", "key", "load", "stats", "store"]
+__all__ = ["MAGIC", "MAX_BYTES", "MIN_SLOTS", "cache_dir", "enabled", "evict", "key", "load", "stats",
+           "store"]
 
 MAGIC = b"bpfvm-jit-object-1\n"
 #: Smaller programs are not cached: they compile in milliseconds (and would crowd the cache).
 MIN_SLOTS = 256
-#: Counters of this process: ``hits``, ``misses``, ``stores``, ``corrupt``, ``errors``.
+#: The default size limit of the cache: 512 MiB (DOOM's object is ~3 MiB).
+MAX_BYTES = 512 << 20
+#: Counters of this process: ``hits``, ``misses``, ``stores``, ``corrupt``, ``errors``, ``evicted``.
 stats: collections.Counter[str] = collections.Counter()
 #: Modules whose source shapes the generated code (hashed into every key).
 _GENERATOR = ("jit/lower.py", "jit/native.py", "jit/engine.py", "interpreter/codegen.py",
@@ -107,6 +112,10 @@ def load(name: str) -> bytes | None:
         stats["misses"] += 1
         return None
     stats["hits"] += 1
+    try:
+        os.utime(_path(name))  # recently used: kept longest by evict()
+    except OSError:
+        pass
     return payload
 
 
@@ -123,3 +132,37 @@ def store(name: str, obj: bytes) -> None:
         stats["errors"] += 1
         return
     stats["stores"] += 1
+    evict(_limit())
+
+
+def _limit() -> int:
+    try:
+        return int(os.environ.get("BPFVM_JIT_CACHE_MAX", MAX_BYTES))
+    except ValueError:
+        return MAX_BYTES
+
+
+def evict(limit: int) -> int:
+    """Delete the least recently used cached objects until they take at most ``limit`` bytes;
+    return how many were deleted."""
+    files = []
+    for path in (cache_dir() / "jit").glob("*/*.o"):
+        try:
+            info = path.stat()
+        except OSError:
+            continue
+        files.append((info.st_mtime, info.st_size, path))
+    total = sum(size for _, size, _ in files)
+    deleted = 0
+    for _, size, path in sorted(files, key=lambda f: f[0]):
+        if total <= limit:
+            break
+        try:
+            path.unlink()
+        except OSError:
+            continue
+        total -= size
+        deleted += 1
+    if deleted:
+        stats["evicted"] += deleted
+    return deleted
