@@ -73,6 +73,8 @@ _CALLBACK_TYPE = ctypes.CFUNCTYPE(_U64, *[_U64] * CALLBACK_ARGS)
 #: resolves every reference then; so object code never depends on the callback's address.
 HOST_SYMBOL = "bpfvm.host"
 _LINKING = threading.Lock()
+#: Callback kinds by number: indexing is ~10x cheaper than ``Callback(kind)`` on this hot path.
+_CALLBACKS: dict[int, Callback] = {int(kind): kind for kind in Callback}
 #: Code generation options (part of the cache key).
 _OPT_LEVEL = 2
 #: Programs of at least this many instruction slots get LLVM's O1 pipeline instead of O2.
@@ -263,7 +265,7 @@ class Compiled:
              r10: int, depth: int) -> int:
         """The one entry from native code into Python; never lets an exception escape."""
         try:
-            return self.dispatch(Callback(kind), arg, pc, left, (r1, r2, r3, r4, r5), r10, depth)
+            return self.dispatch(_CALLBACKS[kind], arg, pc, left, (r1, r2, r3, r4, r5), r10, depth)
         except Cancelled:  # raised into a host function by the watch of run_native()
             self.state.left = left
             self.pending = timeout_trap(pc, self.timeout)
