@@ -1,9 +1,9 @@
 """DOOM (doomgeneric, downloaded from PyPI at build time) compiled to BPF and run by bpfvm.
 
 The game is built once per session (``$BPFVM_DOOM_BUILD``, else ``~/.cache/bpfvm/doom``; the
-build is locked against concurrent workers).  The frame DOOM renders at frame 100 of
+build is locked against concurrent workers).  The frame DOOM draws at game tic 100 of
 ``-playdemo demo1`` under the JIT must equal, pixel for pixel, the one the native gcc build of
-the same sources and platform layer renders; so must the interpreter's first complete frame.
+the same sources and platform layer draws; so must the interpreter's first complete frame.
 Both runs use the deterministic host: a virtual clock and no input.
 
 Frames 1–34 are DOOM's screen "melt" from the previous screen contents, which start as
@@ -42,12 +42,14 @@ def program() -> object:
         raise
 
 
-def native_frame(number: int, tmp: Path) -> np.ndarray:
+def native_frame(number: int, tmp: Path, unit: str = "FRAMES") -> np.ndarray:
+    """The native build's frame ``number`` (``unit`` "FRAMES"), or its first frame drawn after
+    ``number`` game tics ("TIC")."""
     if shutil.which("gcc") is None:
         pytest.skip("gcc not installed: no native reference")
     exe = doom.build_native()
     out = tmp / f"frame{number}.raw"
-    env = {**os.environ, "DOOM_FRAMES": str(number), "DOOM_OUT": str(out)}
+    env = {**os.environ, f"DOOM_{unit}": str(number), "DOOM_OUT": str(out)}
     subprocess.run([str(exe), "-iwad", str(WAD), *DEMO], cwd=tmp, env=env, capture_output=True,
                    check=True, timeout=120)
     raw = np.fromfile(out, dtype=np.uint8).reshape(doom.HEIGHT, doom.WIDTH, 4)
@@ -61,9 +63,12 @@ def bpfvm_frame(program: object, number: int, engine: str) -> np.ndarray:
     return np.asarray(host.last)
 
 
-def test_jit_frame_100_matches_native(program: object, tmp_path: Path) -> None:
-    expected = native_frame(100, tmp_path)
-    frame = bpfvm_frame(program, 100, "jit")
+def test_jit_frame_at_tic_100_matches_native(program: object, tmp_path: Path) -> None:
+    expected = native_frame(100, tmp_path, "TIC")
+    host = doom.Host(clock="virtual", tics=100)
+    assert doom.run(WAD, host=host, engine="jit", args=DEMO, program=program) == 0  # type: ignore[arg-type]
+    assert host.tic == 100
+    frame = np.asarray(host.last)
     assert frame.shape == (doom.HEIGHT, doom.WIDTH, 3)
     assert (frame == expected).all(), f"{(frame != expected).any(axis=2).sum()} pixels differ"
     assert len(np.unique(frame.reshape(-1, 3), axis=0)) > 50  # a rendered scene, not a blank screen
@@ -126,5 +131,5 @@ def test_keys_map_to_doomgeneric_codes() -> None:
 
 
 def test_host_queues_key_events() -> None:
-    host = doom.Host(keys=lambda: [(True, 0xAD), (False, 0xAD)])
+    host = doom.Host(keys=lambda: [(True, 0xAD), (False, 0xAD)])  # pressed, then released
     assert [host._key(), host._key()] == [(1 << 8) | 0xAD, 0xAD]

@@ -290,12 +290,15 @@ class Host:
 
     ``clock="virtual"`` makes runs deterministic (time advances only by DOOM's sleeps, as in
     the native reference build); ``"real"`` uses the wall clock.  The game stops after
-    ``frames`` frames (if given) or when ``on_frame`` returns true.  ``keys`` returns pending
-    key events as ``(pressed, doomkey)`` pairs.
+    ``frames`` frames, at the first frame drawn after ``tics`` game tics (if given), or when
+    ``on_frame`` returns true.  ``keys`` returns pending key events as ``(pressed, doomkey)``
+    pairs.  ``tic`` is the game tic of the last frame.
     """
 
     clock: str = "virtual"
     frames: int | None = None
+    tics: int | None = None
+    tic: int = 0
     on_frame: FrameHandler | None = None
     keys: Callable[[], Iterable[tuple[bool, int]]] | None = None
     title: str = ""
@@ -314,16 +317,18 @@ class Host:
         vm.intrinsics["doom_host_key"] = self._key
         vm.intrinsics["doom_host_title"] = self._title
 
-    def _frame(self, vm: VM, pixels: int, width: int, height: int) -> int:
+    def _frame(self, vm: VM, pixels: int, width: int, height: int, tic: int) -> int:
         import numpy as np
 
         self.count += 1
+        self.tic = tic
         if self.first_frame_time is None:
             self.first_frame_time = time.perf_counter()
         raw = np.frombuffer(vm.memory.read(pixels, width * height * 4), dtype=np.uint8)
         self.last = raw.reshape(height, width, 4)[:, :, 2::-1]  # XRGB8888 little-endian → RGB
         stop = bool(self.on_frame(self.last, self.count)) if self.on_frame is not None else False
-        return int(stop or (self.frames is not None and self.count >= self.frames))
+        stop = stop or (self.frames is not None and self.count >= self.frames)
+        return int(stop or (self.tics is not None and tic >= self.tics))
 
     def _ticks_ms(self) -> int:
         if self.clock == "virtual":

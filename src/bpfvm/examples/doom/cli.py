@@ -2,6 +2,7 @@
 
     bpfvm doom [--wad PATH] [--frames N]                 # a pygame window, scaled 2x, real time
     bpfvm doom --headless --frames N --out DIR           # DIR/frame_00001.png ... (deterministic)
+    bpfvm doom --headless --tics 100 --out DIR           # ... up to the frame at game tic 100
     bpfvm doom --headless --frames N --gif FILE          # an animated GIF
     bpfvm doom --headless --timedemo demo1               # DOOM's timedemo line, then N fps
     bpfvm doom --build                                   # only download and compile
@@ -37,6 +38,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--engine", default="jit", help="execution engine (default: jit)")
     parser.add_argument("--headless", action="store_true", help="no window: write frames, or time a demo")
     parser.add_argument("--frames", type=int, help="stop after N frames")
+    parser.add_argument("--tics", type=int, help="stop at the first frame drawn after N game tics")
     parser.add_argument("--out", type=Path, metavar="DIR", help="write every frame as DIR/frame_NNNNN.png")
     parser.add_argument("--gif", type=Path, metavar="FILE", help="write the frames as an animated GIF")
     parser.add_argument("--timedemo", metavar="DEMO", help="play DEMO as fast as possible and report fps")
@@ -84,8 +86,8 @@ def _progress_bar() -> Any:
 def _headless(args: argparse.Namespace, program: Any, doom_args: list[str]) -> int:
     from . import Host, run
 
-    if args.frames is None:
-        raise SystemExit("bpfvm: --headless needs --frames N (or --timedemo DEMO)")
+    if args.frames is None and args.tics is None:
+        raise SystemExit("bpfvm: --headless needs --frames N or --tics N (or --timedemo DEMO)")
     frames: list[Any] = []
     if args.out:
         args.out.mkdir(parents=True, exist_ok=True)
@@ -99,7 +101,7 @@ def _headless(args: argparse.Namespace, program: Any, doom_args: list[str]) -> i
             frames.append(Image.fromarray(rgb.copy()))
         return False
 
-    host = Host(clock="virtual", frames=args.frames, on_frame=on_frame)
+    host = Host(clock="virtual", frames=args.frames, tics=args.tics, on_frame=on_frame)
     status = run(args.wad, host=host, engine=args.engine, args=doom_args, program=program)
     if args.gif and frames:
         args.gif.parent.mkdir(parents=True, exist_ok=True)
@@ -107,7 +109,9 @@ def _headless(args: argparse.Namespace, program: Any, doom_args: list[str]) -> i
                        loop=0, optimize=False)
     print(f"bpfvm: {host.count} frames" + (f" in {args.out}" if args.out else "")
           + (f", {args.gif}" if args.gif else ""), file=sys.stderr)
-    return status & 0xFF if host.count < args.frames else 0
+    done = (args.frames is not None and host.count >= args.frames) or \
+        (args.tics is not None and host.tic >= args.tics)
+    return 0 if done else status & 0xFF
 
 
 def _timedemo(args: argparse.Namespace, program: Any, doom_args: list[str]) -> int:
@@ -158,7 +162,7 @@ def _window(args: argparse.Namespace, program: Any, doom_args: list[str]) -> int
         return closed
 
     try:
-        host = Host(clock="real", frames=args.frames, on_frame=on_frame, keys=keys)
+        host = Host(clock="real", frames=args.frames, tics=args.tics, on_frame=on_frame, keys=keys)
         return run(args.wad, host=host, engine=args.engine, args=doom_args, program=program) & 0xFF
     finally:
         pygame.quit()

@@ -9,9 +9,9 @@
 
 #include <stdint.h>
 
-/* A frame is ready: `pixels` holds width*height XRGB8888 words.  Returns non-zero when the host
- * wants the game to stop (window closed, enough frames rendered). */
-int doom_host_frame(const uint32_t *pixels, int width, int height);
+/* A frame is ready: `pixels` holds width*height XRGB8888 words, drawn after `tic` game tics.
+ * Returns non-zero when the host wants the game to stop (window closed, enough frames). */
+int doom_host_frame(const uint32_t *pixels, int width, int height, int tic);
 /* Milliseconds since start: the wall clock, or in deterministic runs a virtual clock that only
  * doom_host_sleep_ms advances. */
 uint32_t doom_host_ticks_ms(void);

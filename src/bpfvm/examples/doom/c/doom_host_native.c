@@ -1,8 +1,9 @@
 /* The host calls of doom_host.h for the native reference build (gcc, glibc).
  *
  * It reproduces the deterministic mode of bpfvm's Python host: a virtual clock that only
- * doom_host_sleep_ms advances, no key events, and the frame number DOOM_FRAMES (environment)
- * written as raw XRGB8888 words to the file DOOM_OUT, after which the game stops.  Tests build
+ * doom_host_sleep_ms advances, no key events, and the frame number DOOM_FRAMES (environment) —
+ * or the first frame drawn after DOOM_TIC game tics — written as raw XRGB8888 words to the file
+ * DOOM_OUT, after which the game stops.  Tests build
  * DOOM with this file and compare its frame with the one bpfvm renders.  With DOOM_REALTIME
  * set, the clock is the wall clock instead (for -timedemo, as bpfvm's real-clock host).
  */
@@ -16,10 +17,11 @@
 static uint32_t clock_ms;
 static long frames;
 
-int doom_host_frame(const uint32_t *pixels, int width, int height)
+int doom_host_frame(const uint32_t *pixels, int width, int height, int tic)
 {
-    const char *limit = getenv("DOOM_FRAMES"), *out = getenv("DOOM_OUT");
-    if (limit == NULL || ++frames < atol(limit))
+    const char *limit = getenv("DOOM_FRAMES"), *tics = getenv("DOOM_TIC"), *out = getenv("DOOM_OUT");
+    ++frames;
+    if (tics != NULL ? tic < atol(tics) : limit == NULL || frames < atol(limit))
         return 0;
     if (out != NULL) {
         FILE *f = fopen(out, "wb");

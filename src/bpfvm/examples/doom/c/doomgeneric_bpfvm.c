@@ -6,6 +6,7 @@
  */
 #include <stdlib.h>
 
+#include "d_loop.h"
 #include "doom_host.h"
 #include "doomgeneric.h"
 #include "i_system.h"
@@ -14,7 +15,7 @@ enum { WIDTH = 320, HEIGHT = 200 };
 
 static void draw_frame(void)
 {
-    if (doom_host_frame(DG_ScreenBuffer, DOOMGENERIC_RESX, DOOMGENERIC_RESY))
+    if (doom_host_frame(DG_ScreenBuffer, DOOMGENERIC_RESX, DOOMGENERIC_RESY, gametic))
         exit(0);
 }
 
