@@ -61,6 +61,10 @@ class Layout:
     #: run a block up to the end of the budget when no run can ever reach that end (the VM
     #: has no ``max_instructions``): they double the code it compiles.
     bounded: bool = True
+    #: Whether the JIT's loops check the budget slice at their heads, so that a long native run
+    #: returns to Python regularly (timeouts, Ctrl-C).  Without it (``VM(interruptible=False)``)
+    #: loops run as the kernel's JIT runs them: faster, stopped only by the budget.
+    interruptible: bool = True
 
 
 def _blocks(insns: Sequence[Insn], func: Function) -> list[list[Insn]]:

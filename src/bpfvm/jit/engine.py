@@ -163,7 +163,8 @@ class Compiled:
         if budget < UNBOUNDED and not self.layout.bounded:
             raise ProgramError(f"{self.program.name}: compiled for runs without an instruction budget; "
                                "give the VM max_instructions when creating it")
-        first = min(budget, SLICE)
+        # Uninterruptible code refills only at calls: it gets the whole budget at once.
+        first = min(budget, SLICE) if self.layout.interruptible else budget
         self.reserve, self.timeout = budget - first, timeout
         self.deadline = None if timeout is None else time.monotonic() + timeout
         state.may_goto_left, state.left = MAY_GOTO_LIMIT, first
@@ -336,21 +337,25 @@ def compile_program(program: Program, memory: Memory, helpers: Mapping[int, Help
                     frame_size: int, max_depth: int, code_base: int,
                     intrinsics: Mapping[int, Callable[..., Any] | None] | None = None,
                     context: Any = None, use_cache: bool | None = None,
-                    progress: Progress | None = None, bounded: bool = True) -> Compiled:
+                    progress: Progress | None = None, bounded: bool = True,
+                    interruptible: bool = True) -> Compiled:
     """Compile ``program`` to native code for ``memory`` (arguments as the interpreter's).
 
     The object code comes from the on-disk cache when ``use_cache`` (default: the
     ``BPFVM_JIT_CACHE`` setting, on) finds it (:mod:`.cache`).  ``progress`` reports the
     compilation (default: a progress bar on a terminal for large programs, :mod:`.progress`).
     ``bounded=False`` compiles for runs without an instruction budget (``max_instructions``),
-    leaving out the code that stops a block midway (:attr:`Layout.bounded`).
+    leaving out the code that stops a block midway (:attr:`Layout.bounded`);
+    ``interruptible=False`` leaves out the budget checks at loop heads
+    (:attr:`Layout.interruptible`): no timeout or Ctrl-C reaches a native loop then.
 
     Raises :class:`~bpfvm.errors.ProgramError` (with the pc) for calls to unregistered helpers
     and for instructions this VM cannot run (map/kfunc pseudo instructions).
     """
     check_helpers(program, helpers)
     layout = Layout(read_lo=GUARD, write_lo=memory.rw_base, size=memory.size, frame_size=frame_size,
-                    max_depth=max_depth, code_base=code_base, bounded=bounded)
+                    max_depth=max_depth, code_base=code_base, bounded=bounded,
+                    interruptible=interruptible)
     state = RunState()
     compiled = Compiled(program, layout, state, memory, program, helpers=helpers,
                         runtime=runtime_namespace(program, memory, helpers, layout, state),

@@ -142,9 +142,12 @@ class _Lowerer:
         self.bail = self.fn.append_basic_block("bail")
         #: First slots of the blocks that check the budget slice (see :meth:`refill`): the entry,
         #: loop heads (every cycle has a jump back in address order) and blocks after calls.
-        self.refill_points = {func.start} | {
+        #: Without ``layout.interruptible`` loop heads are left out: the whole budget is one
+        #: slice then, so only calls can need more (see :meth:`refill`).
+        loop_heads = {
             insn.target for blk in self.bblocks for insn in blk
-            if insn.target is not None and insn.spec.kind != "call" and insn.target <= insn.pc} | {
+            if insn.target is not None and insn.spec.kind != "call" and insn.target <= insn.pc}
+        self.refill_points = {func.start} | (loop_heads if layout.interruptible else set()) | {
             blk[-1].pc + blk[-1].width for blk in self.bblocks
             if blk[-1].spec.kind == "callx" or blk[-1].spec.op == "call_local"}
         self.labels_made = 0
