@@ -31,6 +31,9 @@ FP the legaliser cannot lower (``long double`` is double here, so this means vec
 
 from __future__ import annotations
 
+import functools
+import hashlib
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -48,7 +51,7 @@ if TYPE_CHECKING:
     from .program import Program
 
 __all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "STACK_SECTION", "STACK_SIZE",
-           "CompileError", "cc_command", "compile", "compile_c", "compile_ir", "stack_size_of"]
+           "CompileError", "cc_command", "compile", "compile_c", "compile_ir", "fingerprint", "stack_size_of"]
 
 #: bpfvm's libc headers.
 INCLUDE = Path(__file__).with_name("include")
@@ -112,6 +115,29 @@ def cc_command(flags: Sequence[str] = (), *, kernel: bool = False) -> list[str]:
     """The compiler command line up to the input (clang from ziglang, base flags, ``flags``)."""
     base = KERNEL_FLAGS if kernel else LIBC_FLAGS
     return [sys.executable, "-m", "ziglang", "cc", *base, *flags]
+
+
+#: The modules that rewrite IR: what they do shapes every object (:func:`fingerprint`).
+_REWRITERS = ("toolchain.py", "legalize.py", "argblock.py", "varargs.py", "aggregates.py", "thunks.py",
+              "vla.py")
+
+
+@functools.cache
+def _toolchain_digest() -> str:
+    h = hashlib.sha256("\0".join((*LIBC_FLAGS, *BACKEND_FLAGS, str(STACK_SIZE))).encode())
+    h.update(importlib.metadata.version("ziglang").encode())
+    package = Path(__file__).parent
+    files = [(str(p.relative_to(INCLUDE)), p) for p in sorted(INCLUDE.rglob("*.h"))]
+    for name, path in [*files, *((name, package / name) for name in _REWRITERS)]:
+        h.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def fingerprint(flags: Sequence[str] = ()) -> str:
+    """A hex digest of everything besides the source that shapes an object :func:`compile_c`
+    makes with ``flags``: the base flags, the clang version (ziglang's), bpfvm's headers and the
+    IR rewriting code.  Caches of compiled objects key on it (with their sources)."""
+    return hashlib.sha256((_toolchain_digest() + "\0" + "\0".join(flags)).encode()).hexdigest()
 
 
 def _is_path(source: str | os.PathLike[str]) -> bool:

@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cli import command
 from ..errors import BpfError
+
+if TYPE_CHECKING:
+    from .debugger import Debugger
 
 __all__: list[str] = []
 
@@ -54,11 +58,9 @@ def _cmd_debug(args: argparse.Namespace) -> int:
         vm.stdout.flush()
 
 
-def _batch(dbg: object, path: Path) -> int:
+def _batch(dbg: Debugger, path: Path) -> int:
     from .commands import CommandLine
-    from .debugger import Debugger
 
-    assert isinstance(dbg, Debugger)  # noqa: S101 - typed by the caller
     text = sys.stdin.read() if str(path) == "-" else path.read_text()
 
     def out(line: str) -> None:

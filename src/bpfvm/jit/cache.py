@@ -30,6 +30,7 @@ from pathlib import Path
 import llvmlite
 import llvmlite.binding as llvm
 
+from ..cache import root
 from ..interpreter.codegen import Layout
 from ..isa import encode
 from ..program import Program
@@ -51,12 +52,8 @@ _OFF = ("0", "false", "no", "off")
 
 
 def cache_dir() -> Path:
-    """The directory cached objects are kept in."""
-    explicit = os.environ.get("BPFVM_CACHE_DIR")
-    if explicit:
-        return Path(explicit)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "bpfvm"
+    """The directory cached objects are kept in (:func:`bpfvm.cache.root`)."""
+    return root()
 
 
 def enabled(option: bool | None, program: Program) -> bool:

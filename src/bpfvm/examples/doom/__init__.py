@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ...cache import root
 from ...errors import BpfError
 
 if TYPE_CHECKING:
@@ -65,9 +66,9 @@ class DoomError(BpfError):
 
 
 def default_build_dir() -> Path:
-    """``$BPFVM_DOOM_BUILD``, else ``~/.cache/bpfvm/doom``."""
+    """``$BPFVM_DOOM_BUILD``, else ``doom/`` under the cache root (:func:`bpfvm.cache.root`)."""
     env = os.environ.get("BPFVM_DOOM_BUILD")
-    return Path(env) if env else Path.home() / ".cache" / "bpfvm" / "doom"
+    return Path(env) if env else root() / "doom"
 
 
 # ---------------------------------------------------------------- sources and build
@@ -179,18 +180,13 @@ def _build(src: Path, build_dir: Path, jobs: int | None,
 
 
 def _inputs_digest(src: Path, flags: Sequence[str]) -> str:
-    """What every object depends on besides its own source: headers, flags, the toolchain."""
-    from ... import toolchain
+    """What every object depends on besides its own source: the game's and the platform
+    layer's headers, and the toolchain with ``flags`` (:func:`~bpfvm.toolchain.fingerprint`)."""
+    from ...toolchain import fingerprint
 
-    h = hashlib.sha256(" ".join(flags).encode())
-    package = Path(toolchain.__file__).parent
-    tool_files = [*sorted(src.glob("*.h")), *sorted(PLATFORM.glob("*.h")),
-                  *sorted((package / "include").rglob("*.h")),
-                  *(package / n for n in ("toolchain.py", "legalize.py", "argblock.py", "varargs.py",
-                                          "aggregates.py"))]
-    for path in tool_files:
-        h.update(path.name.encode())
-        h.update(path.read_bytes())
+    h = hashlib.sha256(fingerprint(flags).encode())
+    for path in [*sorted(src.glob("*.h")), *sorted(PLATFORM.glob("*.h"))]:
+        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
 

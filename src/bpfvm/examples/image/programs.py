@@ -1,10 +1,11 @@
 """The filters' C programs (``c/*.c``), compiled to BPF on first use and cached by content hash.
 
 The key of an object is a SHA-256 of every source and header in ``c/`` together with the
-toolchain's flags, so an edit to any of them (or to the flags) rebuilds; objects live under
-``$BPFVM_CACHE`` (default ``$XDG_CACHE_HOME/bpfvm`` or ``~/.cache/bpfvm``) in ``image-<key>/``
-and are written atomically, so concurrent processes (pytest-xdist) may share the cache.  If
-the cache cannot be written, programs are compiled in memory each time.
+toolchain's :func:`~bpfvm.toolchain.fingerprint`, so an edit to any of them (or to the flags, the
+headers, the IR rewriting or clang) rebuilds; objects live in ``image-<key>/`` under the cache
+root (:func:`bpfvm.cache.root`) and are written atomically, so concurrent processes
+(pytest-xdist) may share the cache.  If the cache cannot be written, programs are compiled in
+memory each time.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import os
 import tempfile
 from pathlib import Path
 
+from ...cache import root
 from ...elf import load
 from ...program import Program
-from ...toolchain import BACKEND_FLAGS, LIBC_FLAGS, compile_c
+from ...toolchain import compile_c, fingerprint
 
 __all__ = ["ENTRY", "FRAME_SIZE", "SOURCES", "cache_dir", "object_path", "program", "source_key"]
 
@@ -33,19 +35,16 @@ FRAME_SIZE = 512
 
 @functools.cache
 def source_key() -> str:
-    """Hex digest of the sources, headers, toolchain flags and frame size (the cache key)."""
-    digest = hashlib.sha256()
+    """Hex digest of the sources, headers, the toolchain and the frame size (the cache key)."""
+    digest = hashlib.sha256(fingerprint([f"stack={FRAME_SIZE}"]).encode())
     for path in sorted(SOURCES.glob("*.[ch]")):
         digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    digest.update("\0".join((*LIBC_FLAGS, *BACKEND_FLAGS, f"stack={FRAME_SIZE}")).encode())
     return digest.hexdigest()[:20]
 
 
 def cache_dir() -> Path:
     """Where compiled objects are kept (see the module docstring)."""
-    root = os.environ.get("BPFVM_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "bpfvm")
-    return Path(root) / f"image-{source_key()}"
+    return root() / f"image-{source_key()}"
 
 
 def object_path(name: str) -> Path:
