@@ -8,8 +8,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 
 # Debian packages the tests/demo need.  llvm-19 provides llvm-objdump-19 (reference
-# disassembler); freedoom the WADs DOOM plays (/usr/share/games/doom).
-DEB_PACKAGES := llvm-19 freedoom
+# disassembler); freedoom the WADs DOOM plays (/usr/share/games/doom); bpftool, libbpf-dev,
+# tcpdump/libpcap, seccomp and strace are the reference tools and headers of kernel-style programs.
+DEB_PACKAGES := llvm-19 freedoom bpftool libbpf-dev tcpdump libpcap0.8-dev python3-seccomp libseccomp-dev strace
 
 # Paths that exist get linted (bench/ or tests/ may not exist yet).
 LINT_PATHS := $(wildcard src tests bench examples)
