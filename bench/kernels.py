@@ -8,7 +8,7 @@ Columns, all on the same C:
 * **JIT** — ``bpfvm.compile`` + ``bpfvm.VM(engine="jit")``;
 * **kernel** — ``bpfvm cc --kernel`` (plain clang BPF) built with ``-DBENCH_XDP``: an XDP program
   whose buffers are the value of an array map, loaded with ``BPF_PROG_LOAD`` (from a forked
-  child, :func:`bpfvm.kernel.in_child`: this kernel's verifier can crash the loader) and timed
+  child, :func:`bpfvm.kernel.syscall.in_child`: this kernel's verifier can crash the loader) and timed
   with ``BPF_PROG_TEST_RUN``'s own ``duration`` over a ``repeat`` count.  The verifier walks
   every loop iteration (1M instruction limit, 8192 pending branches), so the kernel only takes
   small constant sizes: each integer kernel has a second row at its kernel size, where every
@@ -50,8 +50,8 @@ from rich.console import Console
 from rich.table import Table
 
 import bpfvm
-from bpfvm import kernel as linux
 from bpfvm.isa import Insn, encode
+from bpfvm.kernel import syscall as linux
 from bpfvm.program import Program
 
 HERE = Path(__file__).with_name("kernels")

@@ -16,15 +16,15 @@ import os
 from collections.abc import Sequence
 from typing import Any
 
+from .cc import CompileError
 from .compat import BpfVm
 from .debug import Debugger
 from .errors import AsmError, BpfError, DecodeError, ElfError, ProgramError, TrapKind, VmTrap
-from .interpreter import ProgramExit
 from .isa import Insn, decode, encode
 from .linker import LinkError, link_programs
 from .memory import Memory
 from .program import Function, Program
-from .toolchain import CompileError
+from .runtime.calls import ProgramExit
 from .vm import VM
 
 __version__ = "0.1.0"
@@ -89,9 +89,9 @@ def load(path_or_bytes: str | bytes | os.PathLike[str] | Sequence[str | bytes | 
 def compile(source: str | os.PathLike[str], **options: Any) -> Program:  # noqa: A001 - bcc's name
     """Compile C source text (or a path to a .c file) to BPF with the bundled clang and load it.
 
-    ``options`` go to :func:`bpfvm.toolchain.compile` (``flags=[...]``, ``kernel=True``).
-    Raises :class:`bpfvm.toolchain.CompileError` with clang's messages.
+    ``options`` go to :func:`bpfvm.cc.compile` (``flags=[...]``, ``kernel=True``).
+    Raises :class:`bpfvm.cc.CompileError` with clang's messages.
     """
-    from .toolchain import compile as _compile
+    from .cc import compile as _compile
 
     return _compile(source, **options)

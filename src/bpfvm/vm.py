@@ -9,11 +9,11 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, BinaryIO
 
 from .errors import ProgramError, VmTrap
-from .interpreter import Compiled, ProgramExit, compile_program
+from .interpreter import Compiled, compile_program
 from .isa import encode
 from .memory import Memory, Region
 from .program import Program, check_resolved, data_patches, link
-from .runtime.calls import UNBOUNDED
+from .runtime.calls import UNBOUNDED, ProgramExit
 from .runtime.intrinsics import IntrinsicTable
 
 __all__ = ["ENGINES", "KERNEL_FRAME", "MAX_FRAME", "VM", "Globals"]
@@ -26,7 +26,7 @@ ENGINES = ("interpreter", "jit")
 #: kernel's 512 bytes.
 KERNEL_FRAME = 512
 #: The largest frame a VM made without ``stack_size`` runs a program with: ``bpfvm cc``'s default
-#: (:data:`bpfvm.toolchain.STACK_SIZE`).  Its stack holds ``max_call_depth`` frames this large.
+#: (:data:`bpfvm.cc.STACK_SIZE`).  Its stack holds ``max_call_depth`` frames this large.
 MAX_FRAME = 16384
 _MIB = 1 << 20
 _M64 = 0xFFFF_FFFF_FFFF_FFFF
@@ -49,7 +49,7 @@ class VM:
     ELF program bind to them, else to bpfvm's libc, when the program first runs — unbound names
     are a :class:`~bpfvm.errors.ProgramError` listing them, unless ``lazy_binding`` (then the
     call traps).  Host functions may use :attr:`memory`, :attr:`heap`, the streams and
-    :meth:`call`, and raise :class:`~bpfvm.interpreter.ProgramExit` to end the program.
+    :meth:`call`, and raise :class:`~bpfvm.runtime.calls.ProgramExit` to end the program.
 
     Guest file access goes only to the host directories in ``fs`` (guest prefix → host dir).
 

@@ -15,7 +15,7 @@ from types import ModuleType
 import pytest
 
 import bpfvm
-from bpfvm import kernel as linux
+from bpfvm.kernel import syscall as linux
 from bpfvm.vm import ENGINES
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "kernels.py"

@@ -25,7 +25,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _bpf(source: Path, out: Path) -> Path:
-    from bpfvm.toolchain import compile_c
+    from bpfvm.cc import compile_c
 
     obj = out / f"{source.stem}.o"
     return obj if obj.exists() else compile_c(source, output=obj)
@@ -50,7 +50,7 @@ def test_same_output_as_native(source: Path, build: Path, engine: str) -> None:
 def test_unbounded_loop_stopped_by_budget(build: Path, engine: str) -> None:
     source = build / "spin.c"
     source.write_text("int main(void) { volatile int x = 0; for (;;) x++; }\n")
-    from bpfvm.toolchain import compile_c
+    from bpfvm.cc import compile_c
 
     obj = compile_c(source, output=build / f"spin-{engine}.o")
     ours = bpfvm_run(obj, engine=engine, options=["--max-instructions", "100000"])

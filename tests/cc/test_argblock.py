@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from llvmlite import binding
 
-from bpfvm.argblock import spill_arguments
+from bpfvm.cc.argblock import spill_arguments
 
 HEAD = 'target triple = "bpfel-unknown-unknown-unknown"\n'
 

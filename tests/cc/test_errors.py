@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 import bpfvm
-from bpfvm.diagnose import explain
+from bpfvm.cc import CompileError, compile_c
+from bpfvm.cc import compile as compile_program
+from bpfvm.cc.diagnose import explain
 from bpfvm.errors import TrapKind, VmTrap
-from bpfvm.toolchain import CompileError, compile_c
-from bpfvm.toolchain import compile as compile_program
 from bpfvm.vm import ENGINES
 
 #: name → (C source, the line the error must name, words the advice must contain)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from bpfvm import cache, toolchain
+from bpfvm import cache
+from bpfvm.cc import driver as toolchain
 
 
 def test_fingerprint_is_stable_and_covers_flags() -> None:

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 import bpfvm
-from bpfvm import kernel
 from bpfvm.isa import encode
+from bpfvm.kernel import syscall as kernel
 
 XDP = """
 #define SEC(n) __attribute__((section(n), used))

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from llvmlite import binding
 
-from bpfvm.legalize import FCMP_PREDICATES, LegalizeError, intrinsic_names, legalize
+from bpfvm.cc import CompileError, compile_ir
+from bpfvm.cc import compile as compile_program
+from bpfvm.cc.legalize import FCMP_PREDICATES, LegalizeError, intrinsic_names, legalize
 from bpfvm.libc import LIBC
 from bpfvm.libc.softfloat import bits64, f64
-from bpfvm.toolchain import CompileError, compile_ir
-from bpfvm.toolchain import compile as compile_program
 from bpfvm.vm import ENGINES
 
 HEAD = 'target datalayout = "e-m:e-p:64:64-i64:64-i128:128-n32:64-S128"\n' \

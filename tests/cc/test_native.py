@@ -36,7 +36,7 @@ def test_programs_found() -> None:
 @pytest.mark.parametrize("engine", ENGINES)
 @pytest.mark.parametrize("source", PROGRAMS, ids=[p.stem for p in PROGRAMS])
 def test_same_output_as_native(source: Path, build: Path, engine: str) -> None:
-    from bpfvm.toolchain import STACK_SIZE, compile_c, stack_size_of
+    from bpfvm.cc import STACK_SIZE, compile_c, stack_size_of
 
     native = subprocess.run([str(native_build(source, build))], capture_output=True, timeout=60)
     wanted = re.search(r"bpfvm-stack-size: (\d+)", source.read_text())

@@ -58,7 +58,7 @@ def test_single_precision_rounds_after_each_operation() -> None:
 
 
 def test_fcmp_predicates_with_nan() -> None:
-    from bpfvm.legalize import FCMP_PREDICATES
+    from bpfvm.cc.legalize import FCMP_PREDICATES
 
     pred = {name: i for i, name in enumerate(FCMP_PREDICATES)}
     one, two = bits64(1.0), bits64(2.0)

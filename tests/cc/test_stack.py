@@ -6,9 +6,9 @@ import pytest
 
 import bpfvm
 from bpfvm.asm import assemble
+from bpfvm.cc import STACK_SIZE, CompileError, compile_c, stack_size_of
+from bpfvm.cc import compile as compile_program
 from bpfvm.errors import ProgramError, TrapKind, VmTrap
-from bpfvm.toolchain import STACK_SIZE, CompileError, compile_c, stack_size_of
-from bpfvm.toolchain import compile as compile_program
 from bpfvm.vm import ENGINES, KERNEL_FRAME, MAX_FRAME
 
 BIG = """

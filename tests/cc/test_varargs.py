@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from llvmlite import binding
 
-from bpfvm.aggregates import lower_aggregates, lower_memory_intrinsics
-from bpfvm.argblock import spill_arguments
-from bpfvm.thunks import add_thunks
-from bpfvm.varargs import lower_varargs
+from bpfvm.cc.aggregates import lower_aggregates, lower_memory_intrinsics
+from bpfvm.cc.argblock import spill_arguments
+from bpfvm.cc.thunks import add_thunks
+from bpfvm.cc.varargs import lower_varargs
 
 HEAD = 'target triple = "bpfel-unknown-unknown-unknown"\n'
 

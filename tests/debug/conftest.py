@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 import bpfvm
-from bpfvm.toolchain import compile_c
+from bpfvm.cc import compile_c
 
 HERE = Path(__file__).parent
 

@@ -18,8 +18,8 @@ import pytest
 
 import bpfvm
 import bpfvm.debug
+from bpfvm.cc import compile_c
 from bpfvm.debug import DebuggerError
-from bpfvm.toolchain import compile_c
 
 from .conftest import HERE, line_of
 

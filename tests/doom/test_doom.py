@@ -123,7 +123,7 @@ def test_window_mode_runs_with_a_dummy_display(program: object) -> None:
 
 
 def test_keys_map_to_doomgeneric_codes() -> None:
-    from bpfvm.examples.doom.cli import _doom_key
+    from bpfvm.cli.doom import _doom_key
 
     assert _doom_key("up") == 0xAD and _doom_key("left ctrl") == 0xA3 and _doom_key("space") == 0xA2
     assert _doom_key("return") == 13 and _doom_key("escape") == 27 and _doom_key("y") == ord("y")

@@ -17,7 +17,7 @@ INPUTS = [b"", b"hello World, bye\n", b"already UPPER then lower\n", b"no capita
 
 @pytest.fixture(scope="module")
 def bpf_object(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from bpfvm.toolchain import compile_c
+    from bpfvm.cc import compile_c
 
     return compile_c(SOURCE, output=tmp_path_factory.mktemp("text") / "uppercase.o")
 

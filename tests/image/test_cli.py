@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from bpfvm.cli import image as cli_image
 from bpfvm.cli import main
-from bpfvm.examples import cli_image, image
+from bpfvm.examples import image
 from bpfvm.examples.image import decode, encode
 from bpfvm.examples.image.farbfeld import from_rgba16, to_rgba16
 from bpfvm.examples.image.reference import reference

@@ -17,9 +17,9 @@ from pathlib import Path
 import pytest
 
 from bpfvm import VM
+from bpfvm.cc import compile_c
 from bpfvm.isa import encode, make
 from bpfvm.jit import cache
-from bpfvm.toolchain import compile_c
 
 SOURCE = r"""
 #include <stdio.h>

@@ -143,7 +143,7 @@ int main(int argc, char **argv) {
 
 def test_c_program_with_intrinsics_and_guest_callbacks(tmp_path: Path) -> None:
     """printf (an intrinsic) and qsort calling back into guest code (vm.call → call_nested)."""
-    from bpfvm.toolchain import compile_c
+    from bpfvm.cc import compile_c
 
     source = tmp_path / "sort.c"
     source.write_text(C_PROGRAM)

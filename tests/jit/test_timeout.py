@@ -22,10 +22,10 @@ from hypothesis import given
 
 import bpfvm
 from bpfvm import VM, VmTrap
+from bpfvm.cc import compile_c
 from bpfvm.errors import TrapKind
 from bpfvm.isa import encode, make
 from bpfvm.jit import engine as jit_engine
-from bpfvm.toolchain import compile_c
 from bpfvm.vm import ENGINES
 
 from ..interpreter.test_random import CONTROL, RUNS, program

@@ -1,4 +1,4 @@
-"""bpfvm.kernel: the bpf() syscall wrapper and crash-isolated children."""
+"""bpfvm.kernel.syscall: the bpf() syscall wrapper and crash-isolated children."""
 
 from __future__ import annotations
 
@@ -12,8 +12,9 @@ from collections.abc import Callable
 
 import pytest
 
-from bpfvm import BpfError, kernel
+from bpfvm import BpfError
 from bpfvm.isa import encode, make
+from bpfvm.kernel import syscall as kernel
 
 AVAILABLE, WHY = kernel.available()
 

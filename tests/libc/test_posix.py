@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import bpfvm
+from bpfvm.cc import compile as compile_program
 from bpfvm.libc import posix as P
 from bpfvm.libc.state import get_errno
-from bpfvm.toolchain import compile as compile_program
 
 from .conftest import Guest
 

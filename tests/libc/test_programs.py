@@ -15,7 +15,7 @@ import pytest
 
 import bpfvm
 from bpfvm import TrapKind, VmTrap
-from bpfvm.toolchain import compile as compile_program
+from bpfvm.cc import compile as compile_program
 
 PROGRAMS = Path(__file__).with_name("programs")
 SOURCES = sorted(PROGRAMS.glob("*.c"))

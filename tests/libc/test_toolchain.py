@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 import bpfvm
+from bpfvm.cc import INCLUDE, CompileError, compile_c
+from bpfvm.cc import compile as compile_program
 from bpfvm.cli import main as cli
-from bpfvm.toolchain import INCLUDE, CompileError, compile_c
-from bpfvm.toolchain import compile as compile_program
 
 HEADERS = sorted(p.name for p in INCLUDE.glob("*.h") if not p.name.startswith("__"))
 

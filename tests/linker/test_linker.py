@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 import bpfvm
+from bpfvm.cc import compile_c
 from bpfvm.program import Reloc, Segment
-from bpfvm.toolchain import compile_c
 from bpfvm.vm import ENGINES
 from tests.native import native_build
 

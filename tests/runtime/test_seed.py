@@ -14,7 +14,7 @@ FIXTURES = Path(__file__).with_name("fixtures")
 
 @pytest.fixture(scope="module")
 def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from bpfvm.toolchain import compile_c
+    from bpfvm.cc import compile_c
 
     out = tmp_path_factory.mktemp("seed")
     return {name: compile_c(FIXTURES / f"{name}.c", output=out / f"{name}.o") for name in ("math", "example")}

@@ -11,7 +11,7 @@ code is ordinary pointer passing, so this stage:
   body uses the copy (so the caller's struct is never modified, as C requires).
 
 Struct arguments beyond the fifth then travel as pointers in the argument block
-(:mod:`bpfvm.argblock`).
+(:mod:`bpfvm.cc.argblock`).
 
 :func:`lower_memory_intrinsics` handles the other thing struct copies need: the backend expands
 ``llvm.memcpy``/``memmove``/``memset`` inline when the length is a constant of at most 128

@@ -7,24 +7,24 @@ bound by name when a VM runs the program.  ``kernel=True`` builds kernel-style p
 no libc headers, ``-mcpu=v3``.
 
 Ordinary programs go through LLVM IR: clang emits the module as text (``-S -emit-llvm``),
-:func:`bpfvm.legalize.legalize` rewrites its floating-point arithmetic into calls of bpfvm's
+:func:`bpfvm.cc.legalize.legalize` rewrites its floating-point arithmetic into calls of bpfvm's
 soft-float intrinsics (the BPF backend has no FPU and rejects soft-float libcalls) and passes
-arguments beyond the fifth in an argument block (:mod:`bpfvm.argblock`), llvmlite verifies the
+arguments beyond the fifth in an argument block (:mod:`bpfvm.cc.argblock`), llvmlite verifies the
 result, and clang compiles the IR to the object.  Kernel programs skip this and are compiled
 directly.
 
-It also passes structs by value as pointers (:mod:`bpfvm.aggregates`) and variadic arguments
-in blocks (:mod:`bpfvm.varargs`).  Stack frames may be as large as ``stack_size`` (default
+It also passes structs by value as pointers (:mod:`bpfvm.cc.aggregates`) and variadic arguments
+in blocks (:mod:`bpfvm.cc.varargs`).  Stack frames may be as large as ``stack_size`` (default
 :data:`STACK_SIZE`, 16 KiB): the backend gets ``-mllvm -bpf-stack-size=N`` and the object
 records ``N`` in a ``.bpfvm.stack`` section (:func:`stack_size_of`, ``Program.frame_size``); a
 VM runs it with frames that large (``VM()`` follows the program up to
 :data:`bpfvm.vm.MAX_FRAME`; ``VM(stack_size=N)`` and ``bpfvm run --stack-size N`` beyond).
 
-Variable-length arrays and ``alloca`` go to a shadow stack (:mod:`bpfvm.vla`), and struct copies
-too big to expand inline call libc's ``memcpy`` (:func:`bpfvm.aggregates.lower_memory_intrinsics`).
+Variable-length arrays and ``alloca`` go to a shadow stack (:mod:`bpfvm.cc.vla`), and struct copies
+too big to expand inline call libc's ``memcpy`` (:func:`bpfvm.cc.aggregates.lower_memory_intrinsics`).
 What the BPF backend still cannot compile (frames larger than ``stack_size``, ``__int128``
 multiplication and division, 8- and 16-bit atomics, computed ``goto``) is a
-:class:`CompileError` naming the source line and what to change (:mod:`bpfvm.diagnose`).
+:class:`CompileError` naming the source line and what to change (:mod:`bpfvm.cc.diagnose`).
 FP the legaliser cannot lower (``long double`` is double here, so this means vectors or
 ``_Float16``/``__float128``) is a :class:`CompileError` naming the construct and its line.
 """
@@ -42,19 +42,19 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..elf.loader import STACK_SECTION as _LOADER_STACK_SECTION
+from ..errors import BpfError
 from .diagnose import explain
-from .elf.loader import STACK_SECTION as _LOADER_STACK_SECTION
-from .errors import BpfError
 from .legalize import LegalizeError, legalize
 
 if TYPE_CHECKING:
-    from .program import Program
+    from ..program import Program
 
 __all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "STACK_SECTION", "STACK_SIZE",
            "CompileError", "cc_command", "compile", "compile_c", "compile_ir", "fingerprint", "stack_size_of"]
 
 #: bpfvm's libc headers.
-INCLUDE = Path(__file__).with_name("include")
+INCLUDE = Path(__file__).parent.parent / "include"
 
 #: Flags for ordinary C programs on bpfvm's libc.
 #:
@@ -118,7 +118,7 @@ def cc_command(flags: Sequence[str] = (), *, kernel: bool = False) -> list[str]:
 
 
 #: The modules that rewrite IR: what they do shapes every object (:func:`fingerprint`).
-_REWRITERS = ("toolchain.py", "legalize.py", "argblock.py", "varargs.py", "aggregates.py", "thunks.py",
+_REWRITERS = ("driver.py", "legalize.py", "argblock.py", "varargs.py", "aggregates.py", "thunks.py",
               "vla.py")
 
 
@@ -214,7 +214,7 @@ def compile_ir(ir: str, output: Path, *, name: str = "<source>", flags: Sequence
 
 def _libc_names() -> frozenset[str]:
     """The names of bpfvm's libc functions (a pointer to one needs a thunk)."""
-    from .libc import LIBC
+    from ..libc import LIBC
 
     return frozenset(LIBC)
 
@@ -241,8 +241,8 @@ def _stack_record(size: int) -> str:
 def stack_size_of(obj: bytes | os.PathLike[str] | str) -> int | None:
     """The frame size an object compiled by :func:`compile_c` needs (recorded in its
     :data:`STACK_SECTION`), or None if it has no record (kernel programs, other compilers)."""
-    from .elf.loader import frame_size
-    from .elf.reader import read_object
+    from ..elf.loader import frame_size
+    from ..elf.reader import read_object
 
     return frame_size(read_object(obj))
 
@@ -289,7 +289,7 @@ def compile(source: str | os.PathLike[str], *, flags: Sequence[str] = (), kernel
     Raises :class:`CompileError` for compiler errors, :class:`~bpfvm.errors.ElfError` for an
     object the loader cannot handle.
     """
-    from .elf import load
+    from ..elf import load
 
     with tempfile.TemporaryDirectory(prefix="bpfvm-cc-") as tmp:
         obj = compile_c(source, output=Path(tmp) / "program.o", flags=flags, kernel=kernel,

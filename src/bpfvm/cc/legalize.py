@@ -304,8 +304,8 @@ _INTEGER_HANDLERS: dict[str, _Handler] = {
 
 def intrinsic_names() -> list[str]:
     """Every floating-point ``__bpfvm_*`` function :func:`legalize` may emit a call to, sorted
-    (besides these it calls the packed printf family of :mod:`bpfvm.varargs` and the shadow
-    stack of :mod:`bpfvm.vla`)."""
+    (besides these it calls the packed printf family of :mod:`bpfvm.cc.varargs` and the shadow
+    stack of :mod:`bpfvm.cc.vla`)."""
     ops = {*_BINARY, "fcmp", "sitofp", "uitofp", "fptosi", "fptoui", *MATH_INTRINSICS}
     ops.update(op for names in INTEGER_INTRINSICS.values() for op in names)
     names = {f"__bpfvm_{op}_{suffix}" for op in ops for suffix in ("f64", "f32")}

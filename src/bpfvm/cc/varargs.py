@@ -26,7 +26,7 @@ called with a variadic block, so :mod:`bpfvm.thunks` binds it to ``vprintf`` and
 (:data:`VA_LIST_TWINS`).
 
 A function with more than five parameters after this still goes through
-:mod:`bpfvm.argblock`.
+:mod:`bpfvm.cc.argblock`.
 """
 
 from __future__ import annotations
@@ -140,7 +140,7 @@ class _Function:
             packed = args[:len(fixed)] + [f"ptr {_OUT}", f"i32 {slot}"]
             call = f"call i32 @__bpfvm_{name}({', '.join(packed)})"
         else:
-            # no function type: LLVM infers it, and :mod:`bpfvm.argblock` then sees the call
+            # no function type: LLVM infers it, and :mod:`bpfvm.cc.argblock` then sees the call
             call = f"call {match['ret']}{match['callee']}({', '.join(args[:len(fixed)] + [f'ptr {_OUT}'])})"
         self.lines.append(f"{indent}{match['result']}{call}{text[end + 1:]}")
         return True

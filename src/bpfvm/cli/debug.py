@@ -7,11 +7,11 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cli import command
 from ..errors import BpfError
+from .base import command
 
 if TYPE_CHECKING:
-    from .debugger import Debugger
+    from ..debug.debugger import Debugger
 
 __all__: list[str] = []
 
@@ -33,15 +33,15 @@ def _debug_arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("debug", "source-level step debugger: TUI, or gdb-like --batch commands", _debug_arguments)
 def _cmd_debug(args: argparse.Namespace) -> int:
-    from ..cli import _fs_grants
+    from ..debug.debugger import Debugger
     from ..elf import load
     from ..vm import VM
-    from .debugger import Debugger
+    from .base import fs_grants
 
     data = args.file.read_bytes()
     program = load(data, name=str(args.file))
     vm = VM("interpreter", stack_size=args.stack_size, max_call_depth=args.call_depth,
-            max_instructions=args.max_instructions, fs=_fs_grants(args.dir))
+            max_instructions=args.max_instructions, fs=fs_grants(args.dir))
     if args.entry and args.entry != "main":
         dbg = Debugger(vm, program, entry=args.entry, args=[int(a, 0) for a in args.args], elf=data)
     else:
@@ -49,7 +49,7 @@ def _cmd_debug(args: argparse.Namespace) -> int:
     try:
         if args.batch is not None:
             return _batch(dbg, args.batch)
-        from .tui import DebuggerApp
+        from ..debug.tui import DebuggerApp
 
         DebuggerApp(dbg).run()
         return 0
@@ -59,7 +59,7 @@ def _cmd_debug(args: argparse.Namespace) -> int:
 
 
 def _batch(dbg: Debugger, path: Path) -> int:
-    from .commands import CommandLine
+    from ..debug.commands import CommandLine
 
     text = sys.stdin.read() if str(path) == "-" else path.read_text()
 

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ...cli import command
+from .base import command
 
 __all__: list[str] = []
 
@@ -50,7 +50,7 @@ def _arguments(parser: argparse.ArgumentParser) -> None:
 
 @command("doom", "play DOOM compiled to BPF (doomgeneric, downloaded at build time)", _arguments, rest=True)
 def _cmd_doom(args: argparse.Namespace) -> int:
-    from . import find_wad, load
+    from ..examples.doom import find_wad, load
 
     doom_args = [*args.args, *(args.rest or [])]
     if not args.build:
@@ -84,7 +84,7 @@ def _progress_bar() -> Any:
 
 
 def _headless(args: argparse.Namespace, program: Any, doom_args: list[str]) -> int:
-    from . import Host, run
+    from ..examples.doom import Host, run
 
     if args.frames is None and args.tics is None:
         raise SystemExit("bpfvm: --headless needs --frames N or --tics N (or --timedemo DEMO)")
@@ -115,7 +115,7 @@ def _headless(args: argparse.Namespace, program: Any, doom_args: list[str]) -> i
 
 
 def _timedemo(args: argparse.Namespace, program: Any, doom_args: list[str]) -> int:
-    from . import Host, run
+    from ..examples.doom import Host, run
 
     host = Host(clock="real")
     start = time.perf_counter()
@@ -133,7 +133,7 @@ def _window(args: argparse.Namespace, program: Any, doom_args: list[str]) -> int
     os.environ.setdefault("PYGAME_HIDE_SUPPORT_PROMPT", "1")
     import pygame
 
-    from . import HEIGHT, WIDTH, Host, run
+    from ..examples.doom import HEIGHT, WIDTH, Host, run
 
     pygame.init()
     try:

@@ -14,8 +14,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from ..cli import command
 from ..errors import BpfError
+from .base import command
 
 __all__ = ["image_jobs", "parse_params"]
 

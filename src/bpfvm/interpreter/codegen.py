@@ -25,13 +25,13 @@ runtime's slow path (address wrap-around, trap construction) only when that fail
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from ..errors import ProgramError
 from ..isa import Insn
 from ..isa.arith import ALU_EXPR, END_EXPR, JMP_EXPR, M64, imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
 from ..program import Function, Program
+from ..runtime.layout import Layout
 
 __all__ = ["HOOK_CALL", "Layout", "function_source", "program_source"]
 
@@ -45,26 +45,6 @@ _REGS = "r0, r1, r2, r3, r4, r5, r6, r7, r8, r9"
 #: ``_hook(pc, depth, r10, r0..r9)`` sees the registers before the instruction at slot ``pc`` and
 #: returns r0..r9, possibly changed.  It may raise to end the run.
 HOOK_CALL = f"{_REGS} = _hook({{pc}}, d, r10, {_REGS})"
-
-
-@dataclass(frozen=True, slots=True)
-class Layout:
-    """The memory facts generated code is specialised for."""
-
-    read_lo: int  #: lowest readable address
-    write_lo: int  #: lowest writable address
-    size: int  #: one past the highest address
-    frame_size: int  #: bytes of stack per call frame
-    max_depth: int  #: call frames allowed (frame 0 included)
-    code_base: int  #: guest address of slot 0 (function addresses are code_base + 8*slot)
-    #: Whether runs may have a finite instruction budget.  The JIT leaves out the paths that
-    #: run a block up to the end of the budget when no run can ever reach that end (the VM
-    #: has no ``max_instructions``): they double the code it compiles.
-    bounded: bool = True
-    #: Whether the JIT's loops check the budget slice at their heads, so that a long native run
-    #: returns to Python regularly (timeouts, Ctrl-C).  Without it (``VM(interruptible=False)``)
-    #: loops run as the kernel's JIT runs them: faster, stopped only by the budget.
-    interruptible: bool = True
 
 
 def _blocks(insns: Sequence[Insn], func: Function) -> list[list[Insn]]:

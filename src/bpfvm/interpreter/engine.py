@@ -27,7 +27,8 @@ from ..runtime.calls import (
     runtime_namespace,
 )
 from ..runtime.cancel import Cancelled, is_guest_frame, timeout_trap, watch
-from .codegen import Layout, program_source
+from ..runtime.layout import Layout
+from .codegen import program_source
 
 __all__ = ["MAY_GOTO_LIMIT", "Compiled", "ProgramExit", "RunState", "compile_program", "nested_target"]
 

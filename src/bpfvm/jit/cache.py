@@ -31,9 +31,9 @@ import llvmlite
 import llvmlite.binding as llvm
 
 from ..cache import root
-from ..interpreter.codegen import Layout
 from ..isa import encode
 from ..program import Program
+from ..runtime.layout import Layout
 
 __all__ = ["MAGIC", "MAX_BYTES", "MIN_SLOTS", "cache_dir", "enabled", "evict", "key", "load", "stats",
            "store"]

@@ -30,7 +30,6 @@ from typing import Any
 import llvmlite.binding as llvm
 
 from ..errors import ProgramError, TrapKind, VmTrap
-from ..interpreter.codegen import Layout
 from ..memory import GUARD, Memory
 from ..program import Program
 from ..runtime.calls import (
@@ -45,6 +44,7 @@ from ..runtime.calls import (
     runtime_namespace,
 )
 from ..runtime.cancel import Cancelled, timeout_trap, watch
+from ..runtime.layout import Layout
 from . import cache, native
 from .lower import (
     CALLBACK_ARGS,

@@ -36,12 +36,12 @@ from collections.abc import Callable, Sequence
 from llvmlite import ir
 
 from ..errors import ProgramError
-from ..interpreter.codegen import Layout
 from ..interpreter.codegen import _blocks as blocks
 from ..isa import Insn
 from ..isa.arith import imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
 from ..program import Function, Program
+from ..runtime.layout import Layout
 from .native import Natives
 
 __all__ = [

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 import llvmlite.binding as llvm
 from llvmlite import ir
 
-from ..interpreter.codegen import Layout
-from ..legalize import MATH_INTRINSICS
+from ..cc.legalize import MATH_INTRINSICS
+from ..runtime.layout import Layout
 
 __all__ = ["ENABLED", "NAMES", "Natives", "eligible", "register_symbols"]
 

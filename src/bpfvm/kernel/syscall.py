@@ -34,7 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from .errors import BpfError
+from ..errors import BpfError
 
 __all__ = [
     "BPF_F_SLEEPABLE",

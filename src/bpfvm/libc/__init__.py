@@ -2,7 +2,7 @@
 ``<ctype.h>``, ``<time.h>``, ``<math.h>`` (:mod:`.libm`), the scanf family (:mod:`.scanf`) and a
 sliver of ``<unistd.h>``, ``<sys/stat.h>``, ``<fcntl.h>`` (:mod:`.posix`) as intrinsics, and the
 IEEE-754 arithmetic the toolchain lowers ``float``/``double`` operations to (:mod:`.softfloat`),
-for C programs built with the headers in ``bpfvm/include`` (see :mod:`bpfvm.toolchain`).
+for C programs built with the headers in ``bpfvm/include`` (see :mod:`bpfvm.cc`).
 
 :data:`LIBC` maps each symbol name to its :class:`~bpfvm.runtime.intrinsics.Intrinsic`; a VM binds
 a program's calls to undefined symbols to ``vm.intrinsics`` first, then to this table.  Each

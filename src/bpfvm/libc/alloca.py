@@ -1,4 +1,4 @@
-"""The shadow stack behind variable-length arrays and ``alloca()`` (see :mod:`bpfvm.vla`).
+"""The shadow stack behind variable-length arrays and ``alloca()`` (see :mod:`bpfvm.cc.vla`).
 
 Each VM gets one block of :data:`SHADOW_STACK` bytes from the guest heap on first use.
 ``__bpfvm_alloca`` hands out memory upwards from its top (aligned as asked, at least 16);

@@ -5,7 +5,7 @@ Python's :mod:`math` (the host libm) with C's answers where Python raises instea
 error gives x86's default NaN (``-nan``), a pole or an overflow the signed infinity C returns;
 ``errno`` is not set (``math_errhandling`` is ``MATH_ERREXCEPT`` in spirit).  Each function also
 exists as ``<name>f`` for float, computed in double and rounded once to float, and — where LLVM
-has an intrinsic for it — as ``__bpfvm_<intrinsic>_f64/_f32`` for :mod:`bpfvm.legalize`.
+has an intrinsic for it — as ``__bpfvm_<intrinsic>_f64/_f32`` for :mod:`bpfvm.cc.legalize`.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable
 
-from ..legalize import MATH_INTRINSICS
+from ..cc.legalize import MATH_INTRINSICS
 from .softfloat import ARITHMETIC, DEFAULT_NAN, bits32, bits64, f32, f64, fp_binary, fp_unary, round_f32
 from .state import Machine, export, set_errno
 
@@ -200,7 +200,7 @@ for _name, _rounder in (("lround", "round"), ("lrint", "rint")):
         export(f"{_prefix}{_name}f")(_rounding_to_long(_rounder, True))
 
 
-# -- LLVM intrinsics with integer parts (see bpfvm.legalize.INTEGER_INTRINSICS) ----------------
+# -- LLVM intrinsics with integer parts (see bpfvm.cc.legalize.INTEGER_INTRINSICS) ----------------
 
 def _signed64(value: int) -> int:
     value &= (1 << 64) - 1

@@ -1,7 +1,7 @@
 """The scanf family (C17 §7.21.6.2) with glibc's semantics, as intrinsics.
 
 ``sscanf``, ``scanf`` and ``fscanf`` are declared variadic, so bpfvm's IR stage
-(:mod:`bpfvm.varargs`) passes their destination pointers in a block of 8-byte slots after the
+(:mod:`bpfvm.cc.varargs`) passes their destination pointers in a block of 8-byte slots after the
 fixed arguments; ``vsscanf``, ``vscanf`` and ``vfscanf`` receive a ``va_list``, a pointer to the
 next such slot.  Either way the intrinsic reads one slot per assigning conversion.
 

@@ -1,6 +1,6 @@
 """IEEE-754 arithmetic for C's ``float`` and ``double``, as intrinsics on bit patterns.
 
-:mod:`bpfvm.legalize` rewrites every floating-point operation of a C program into a call of one
+:mod:`bpfvm.cc.legalize` rewrites every floating-point operation of a C program into a call of one
 of these functions: a ``double`` travels as its 64-bit pattern, a ``float`` as its 32-bit pattern
 in the low half of the register.  ``__bpfvm_<op>_f64`` computes with Python floats (IEEE binary64,
 round to nearest even, on the host FPU); ``__bpfvm_<op>_f32`` rounds to binary32 after the
@@ -242,7 +242,7 @@ def _relation(a: float, b: float) -> int:
 @export("__bpfvm_fcmp_f64")
 def fcmp_f64(a: int, b: int, predicate: int) -> int:
     """``fcmp <predicate> double a, b`` (predicates numbered as in
-    :data:`bpfvm.legalize.FCMP_PREDICATES`): 1 or 0."""
+    :data:`bpfvm.cc.legalize.FCMP_PREDICATES`): 1 or 0."""
     return 1 if predicate & _relation(f64(a), f64(b)) else 0
 
 

@@ -20,7 +20,7 @@ from ..runtime.heap import Heap
 from .random import GlibcRandom
 
 if TYPE_CHECKING:
-    from .stdio import Stream
+    from .stream import Stream
 
 __all__ = ["LibcState", "Machine", "arg_int", "arg_long", "export", "exported", "get_errno", "guest_string",
            "set_errno", "state"]

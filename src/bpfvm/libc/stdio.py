@@ -21,13 +21,13 @@ from __future__ import annotations
 import errno as E
 import os
 import struct
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any, BinaryIO, cast, overload
+from collections.abc import Sequence
+from typing import BinaryIO, cast, overload
 
 from .printf import FormatError, Formatter
 from .sandbox import resolve
 from .state import Machine, arg_int, arg_long, export, get_errno, set_errno, state
+from .stream import Stream
 from .string import strerror_text, strn
 
 __all__ = [
@@ -47,68 +47,6 @@ MAX_PRINTF_ARGS = 16
 VA_LIST_SLOTS = 1 << 16
 _STD = {STDIN: "stdin", STDOUT: "stdout", STDERR: "stderr"}
 _SEEK = {0: os.SEEK_SET, 1: os.SEEK_CUR, 2: os.SEEK_END}
-
-
-@dataclass
-class Stream:
-    """An open ``FILE``: the host file and C's per-stream flags."""
-
-    file: BinaryIO
-    readable: bool
-    writable: bool
-    owned: bool = True  #: fclose closes the host file (not for the standard streams)
-    buffering: str = "full"  #: when to flush after a write: "full" (never), "line" or "none"
-    eof: bool = False
-    error: bool = False
-    pushback: bytearray = field(default_factory=bytearray)
-
-    def read(self, n: int) -> bytes:
-        """Up to ``n`` bytes (pushed-back bytes first); sets ``eof``/``error`` as C does."""
-        data = bytes(self.pushback[:n])
-        del self.pushback[:n]
-        if len(data) < n:
-            data += self._io(lambda: self.file.read(n - len(data)), self.readable) or b""
-        if len(data) < n and not self.error:
-            self.eof = True
-        return data
-
-    def readline(self, limit: int) -> bytes:
-        """A line of at most ``limit`` bytes, with its newline if it fits."""
-        newline = self.pushback.find(b"\n", 0, limit)
-        if newline >= 0 or len(self.pushback) >= limit:
-            end = newline + 1 if newline >= 0 else limit
-            data = bytes(self.pushback[:end])
-            del self.pushback[:end]
-            return data
-        data = bytes(self.pushback)
-        self.pushback.clear()
-        more = self._io(lambda: self.file.readline(limit - len(data)), self.readable) or b""
-        if not more.endswith(b"\n") and len(data) + len(more) < limit and not self.error:
-            self.eof = True
-        return data + more
-
-    def write(self, data: bytes) -> int:
-        """Write ``data``; the number of bytes written (0 and ``error`` set on failure)."""
-        if self._io(lambda: self.file.write(data), self.writable) is None:
-            return 0
-        if self.buffering == "none" or (self.buffering == "line" and b"\n" in data):
-            self.flush()
-        return len(data)
-
-    def flush(self) -> bool:
-        """Flush the host file if the stream writes; False (and ``error`` set) on failure."""
-        return not self.writable or self._io(lambda: self.file.flush() or True, True) is not None
-
-    def _io(self, op: Callable[[], Any], allowed: bool) -> Any:
-        """Run a host I/O operation; on failure set ``error`` and return None."""
-        if not allowed:
-            self.error = True
-            return None
-        try:
-            return op()
-        except (OSError, ValueError):  # io.UnsupportedOperation is both
-            self.error = True
-            return None
 
 
 def stream(vm: Machine, handle: int) -> Stream | None:
@@ -574,7 +512,7 @@ def snprintf(vm: Machine, buf: int, size: int, fmt: int, *args: int) -> int:
 
 
 
-# -- the vprintf family: a va_list is the address of the next 8-byte argument slot (bpfvm.varargs) --
+# -- the vprintf family: a va_list is the address of the next 8-byte argument slot (bpfvm.cc.varargs) --
 
 @export()
 def vprintf(vm: Machine, fmt: int, ap: int) -> int:

@@ -4,7 +4,7 @@
 ``bsearch`` call the guest's comparator through ``vm.call`` and read its result as a C ``int``.
 ``rand`` is glibc's generator (:mod:`.random`).  ``exit`` flushes the streams, runs ``atexit``
 handlers (last registered first) and ends the program with
-:class:`~bpfvm.interpreter.ProgramExit`; ``abort`` traps with ``TrapKind.ABORT``.
+:class:`~bpfvm.runtime.calls.ProgramExit`; ``abort`` traps with ``TrapKind.ABORT``.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import errno as E
 from functools import cmp_to_key
 
 from ..errors import TrapKind, VmTrap
-from ..interpreter import ProgramExit
 from ..isa.arith import sext
+from ..runtime.calls import ProgramExit
 from .random import GlibcRandom
 from .state import Machine, arg_int, arg_long, export, guest_string, set_errno, state
 from .stdio import flush_all

@@ -20,7 +20,7 @@ from ..memory import Memory
 from ..program import Program
 
 if TYPE_CHECKING:
-    from ..interpreter.codegen import Layout
+    from ..runtime.layout import Layout
 
 __all__ = [
     "MAY_GOTO_LIMIT",

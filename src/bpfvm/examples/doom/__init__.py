@@ -13,7 +13,7 @@ input — so the same WAD gives the same frames on every run and in the native r
 (:func:`build_native`, gcc with ``c/doom_host_native.c``), which the tests compare pixel for
 pixel.  With the *real* clock DOOM runs in real time (the window, ``-timedemo``).
 
-``bpfvm doom`` (:mod:`bpfvm.examples.doom.cli`) is the command line: a pygame window, headless
+``bpfvm doom`` (:mod:`bpfvm.cli.doom`) is the command line: a pygame window, headless
 PNG/GIF frames, timedemo.
 """
 
@@ -181,8 +181,8 @@ def _build(src: Path, build_dir: Path, jobs: int | None,
 
 def _inputs_digest(src: Path, flags: Sequence[str]) -> str:
     """What every object depends on besides its own source: the game's and the platform
-    layer's headers, and the toolchain with ``flags`` (:func:`~bpfvm.toolchain.fingerprint`)."""
-    from ...toolchain import fingerprint
+    layer's headers, and the toolchain with ``flags`` (:func:`~bpfvm.cc.fingerprint`)."""
+    from ...cc import fingerprint
 
     h = hashlib.sha256(fingerprint(flags).encode())
     for path in [*sorted(src.glob("*.h")), *sorted(PLATFORM.glob("*.h"))]:
@@ -200,7 +200,7 @@ def _fresh(source: Path, output: Path, common: str) -> bool:
 
 
 def _compile(source: Path, output: Path, flags: Sequence[str], common: str) -> None:
-    from ...toolchain import CompileError, compile_c
+    from ...cc import CompileError, compile_c
 
     try:
         compile_c(source, output=output, flags=flags)

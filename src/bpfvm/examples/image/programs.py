@@ -1,7 +1,7 @@
 """The filters' C programs (``c/*.c``), compiled to BPF on first use and cached by content hash.
 
 The key of an object is a SHA-256 of every source and header in ``c/`` together with the
-toolchain's :func:`~bpfvm.toolchain.fingerprint`, so an edit to any of them (or to the flags, the
+toolchain's :func:`~bpfvm.cc.fingerprint`, so an edit to any of them (or to the flags, the
 headers, the IR rewriting or clang) rebuilds; objects live in ``image-<key>/`` under the cache
 root (:func:`bpfvm.cache.root`) and are written atomically, so concurrent processes
 (pytest-xdist) may share the cache.  If the cache cannot be written, programs are compiled in
@@ -17,9 +17,9 @@ import tempfile
 from pathlib import Path
 
 from ...cache import root
+from ...cc import compile_c, fingerprint
 from ...elf import load
 from ...program import Program
-from ...toolchain import compile_c, fingerprint
 
 __all__ = ["ENTRY", "FRAME_SIZE", "SOURCES", "cache_dir", "object_path", "program", "source_key"]
 
@@ -69,7 +69,7 @@ def object_path(name: str) -> Path:
 def program(name: str) -> Program:
     """The loaded :class:`~bpfvm.program.Program` of ``c/NAME.c`` (once per process).
 
-    Raises :class:`~bpfvm.toolchain.CompileError` if it does not compile.
+    Raises :class:`~bpfvm.cc.CompileError` if it does not compile.
     """
     try:
         data = object_path(name).read_bytes()

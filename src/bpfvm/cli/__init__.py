@@ -1,0 +1,18 @@
+"""The ``bpfvm`` command line: a thin argparse front over the library.
+
+One module per command group registers its subcommands with :func:`~.base.command`; the
+libraries below know nothing of this package.  A :class:`~bpfvm.errors.BpfError` or an
+unreadable/unwritable file prints ``bpfvm: <message>`` on stderr and exits with status 1,
+without a traceback.
+"""
+
+from . import asm as _asm  # noqa: F401  (registers asm, disasm)
+from . import cc as _cc  # noqa: F401  (registers cc)
+from . import debug as _debug  # noqa: F401  (registers debug)
+from . import doom as _doom  # noqa: F401  (registers doom)
+from . import image as _image  # noqa: F401  (registers image)
+from . import run as _run  # noqa: F401  (registers run, jit)
+from .base import Command, command, fs_grants, main
+from .run import EXIT_TRAP
+
+__all__ = ["EXIT_TRAP", "Command", "command", "fs_grants", "main"]
