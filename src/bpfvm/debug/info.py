@@ -4,7 +4,11 @@ Reads, with pyelftools (which applies the object's relocations, so addresses are
 their code section): the line table *rows* (``is_stmt`` and ``prologue_end`` flags kept — the
 stepping and breakpoint rules of gdb depend on them), every ``DW_TAG_subprogram`` with its
 parameters and local variables (nested lexical blocks included), their types and locations
-(single expressions, location lists, constant values).
+(single expressions, location lists, constant values), and every ``DW_TAG_inlined_subroutine``
+(DWARF 5 §3.3.8.2: the concrete instance of an inlined call — its code ranges, its call site
+``DW_AT_call_file``/``DW_AT_call_line``, its own parameters and locals, which take their names
+and types from the abstract instance named by ``DW_AT_abstract_origin``), nested as the calls
+were, so that a debugger can show inlined calls as frames of their own.
 
 Addresses become instruction slots of the :class:`~bpfvm.program.Program` by the function they
 belong to: a subprogram named ``f`` whose code starts at section offset ``low`` maps offset
@@ -24,7 +28,7 @@ from typing import Any
 
 from ..program import Program
 
-__all__ = ["DebugInfo", "FunctionInfo", "Row", "TypeInfo", "Variable", "read_debug_info"]
+__all__ = ["DebugInfo", "FunctionInfo", "InlinedCall", "Row", "TypeInfo", "Variable", "read_debug_info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +80,32 @@ class Variable:
         return None
 
 
+@dataclass(eq=False, slots=True)
+class InlinedCall:
+    """One inlined instance of function ``name``: the slot ranges ``[lo, hi)`` of its code,
+    where it was called from (``call_file:call_line``, in the code of ``parent`` — the enclosing
+    inlined call — or of the out-of-line ``function`` when ``parent`` is None), the slot the call
+    enters at (``DW_AT_entry_pc``, else the start of its first range: gdb's breakpoint address),
+    and its own parameters and locals."""
+
+    name: str
+    function: str
+    ranges: tuple[tuple[int, int], ...]
+    call_file: str
+    call_line: int
+    entry: int
+    parent: InlinedCall | None = None
+    variables: list[Variable] = field(default_factory=list)
+
+    def __contains__(self, pc: object) -> bool:
+        return isinstance(pc, int) and any(lo <= pc < hi for lo, hi in self.ranges)
+
+    @property
+    def nesting(self) -> int:
+        """How many inlined calls enclose this one (0: it sits in the out-of-line function)."""
+        return 0 if self.parent is None else self.parent.nesting + 1
+
+
 @dataclass(slots=True)
 class FunctionInfo:
     """A function's debug facts: declaration, the slot after its prologue, its variables."""
@@ -91,6 +121,12 @@ class FunctionInfo:
     #: object's offset plus the stack size, from r10).
     frame: int = 0
     variables: list[Variable] = field(default_factory=list)
+    #: Every inlined call in the function's code, at any nesting, outer ones first.
+    inlined: list[InlinedCall] = field(default_factory=list)
+
+    def inline_chain(self, pc: int) -> list[InlinedCall]:
+        """The inlined calls whose code holds slot ``pc``, innermost first."""
+        return sorted((c for c in self.inlined if pc in c), key=lambda c: -c.nesting)
 
 
 @dataclass
@@ -113,6 +149,11 @@ class DebugInfo:
     def files(self) -> set[str]:
         """Every source file the rows mention."""
         return {r.file for r in self.rows}
+
+    def inlined_calls(self, name: str) -> list[InlinedCall]:
+        """Every inlined instance of function ``name``, in slot order."""
+        calls = [c for f in self.functions.values() for c in f.inlined if c.name == name]
+        return sorted(calls, key=lambda c: c.entry)
 
 
 def read_debug_info(data: bytes, program: Program) -> DebugInfo:
@@ -252,15 +293,40 @@ class _Reader:
         scope = (func.start, func.end)
         self._scope(die, func, span[0], (scope,))
 
-    def _scope(self, die: Any, func: FunctionInfo, low: int, scopes: tuple[tuple[int, int], ...]) -> None:
+    def _scope(self, die: Any, func: FunctionInfo, low: int, scopes: tuple[tuple[int, int], ...],
+               inline: InlinedCall | None = None) -> None:
+        """Read the variables of a function, lexical block or inlined call ``die`` (into
+        ``inline``'s variables when inside an inlined call), and the inlined calls in it."""
+        owner = inline.variables if inline is not None else func.variables
         for child in die.iter_children():
-            named = "DW_AT_name" in child.attributes
-            if child.tag in ("DW_TAG_formal_parameter", "DW_TAG_variable") and named:
+            if child.tag in ("DW_TAG_formal_parameter", "DW_TAG_variable") and self._named(child):
                 var = self._variable(child, func, low, scopes)
                 if var is not None:
-                    func.variables.append(var)
+                    owner.append(var)
             elif child.tag == "DW_TAG_lexical_block":
-                self._scope(child, func, low, self._block(child, func, low) or scopes)
+                self._scope(child, func, low, self._block(child, func, low) or scopes, inline)
+            elif child.tag == "DW_TAG_inlined_subroutine":
+                call = self._inlined(child, func, low, inline)
+                if call is not None:
+                    func.inlined.append(call)
+                    self._scope(child, func, low, call.ranges, call)
+
+    def _named(self, die: Any) -> bool:
+        return "DW_AT_name" in die.attributes or "DW_AT_abstract_origin" in die.attributes
+
+    def _inlined(self, die: Any, func: FunctionInfo, low: int,
+                 parent: InlinedCall | None) -> InlinedCall | None:
+        ranges = self._block(die, func, low)
+        origin = _origin(die)
+        if not ranges or origin is None or "DW_AT_name" not in origin.attributes:
+            return None
+        entry_attr = die.attributes.get("DW_AT_entry_pc")
+        entry = ranges[0][0]
+        if entry_attr is not None and entry_attr.form == "DW_FORM_addr":
+            entry = self._slots(func, low, int(entry_attr.value), int(entry_attr.value))[0]
+        line = die.attributes.get("DW_AT_call_line")
+        return InlinedCall(_name(origin), func.name, ranges, self._file(die, "DW_AT_call_file"),
+                           int(line.value) if line is not None else 0, entry, parent)
 
     def _block(self, die: Any, func: FunctionInfo, low: int) -> tuple[tuple[int, int], ...]:
         span = self._span(die)
@@ -281,9 +347,12 @@ class _Reader:
 
     def _variable(self, die: Any, func: FunctionInfo, low: int,
                   scopes: tuple[tuple[int, int], ...]) -> Variable | None:
-        name, vtype = _name(die), self._type(die)
+        abstract = die if "DW_AT_name" in die.attributes else _origin(die)
+        if abstract is None or "DW_AT_name" not in abstract.attributes:
+            return None
+        name, vtype = _name(abstract), self._type(abstract)
         parameter = die.tag == "DW_TAG_formal_parameter"
-        const = die.attributes.get("DW_AT_const_value")
+        const = die.attributes.get("DW_AT_const_value") or abstract.attributes.get("DW_AT_const_value")
         if const is not None and isinstance(const.value, int):
             return Variable(name, vtype, scopes, const=const.value, parameter=parameter)
         attr = die.attributes.get("DW_AT_location")
@@ -317,9 +386,9 @@ class _Reader:
             cached = self.types[target.offset] = _describe(target)
         return cached
 
-    def _file(self, die: Any) -> str:
+    def _file(self, die: Any, attribute: str = "DW_AT_decl_file") -> str:
         program = self.dwarf.line_program_for_CU(self.cu)
-        attr = die.attributes.get("DW_AT_decl_file")
+        attr = die.attributes.get(attribute)
         if program is None or attr is None:
             return ""
         return _file_names(program, self.cu).get(attr.value, "")
@@ -439,6 +508,16 @@ def _describe(die: Any) -> TypeInfo:
 
 #: DW_ATE_* base type encodings → TypeInfo.kind.
 _ENCODINGS = {2: "bool", 4: "float", 5: "signed", 6: "signed", 7: "unsigned", 8: "unsigned"}
+
+
+def _origin(die: Any) -> Any:
+    """The abstract instance a concrete DIE refers to (``DW_AT_abstract_origin``), followed to
+    its end, or None."""
+    seen = 0
+    while "DW_AT_abstract_origin" in die.attributes and seen < 8:
+        die = die.get_DIE_from_attribute("DW_AT_abstract_origin")
+        seen += 1
+    return die if seen else None
 
 
 def _name(die: Any) -> str:
