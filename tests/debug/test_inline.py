@@ -166,3 +166,28 @@ def test_tui_backtrace_pane_shows_inlined_frames(objects: Build) -> None:
             await settle(pilot, app)
 
     asyncio.run(scenario())
+
+
+def test_linked_program_reads_every_objects_dwarf(tmp_path: Path) -> None:
+    """A program linked from several objects (as DOOM is): breakpoints on a function inlined in
+    the second object, and a backtrace through both objects to main."""
+    from bpfvm.cc import compile_c
+    from bpfvm.linker import link_programs
+
+    (tmp_path / "a.c").write_text("long scale(long x);\nint main(void)\n{\n    return (int)scale(20); /* a: call */\n}\n")
+    (tmp_path / "b.c").write_text(
+        "static long twice(long x)\n{\n    return x * 2; /* b: twice */\n}\n\n"
+        "__attribute__((noinline)) long scale(long x)\n{\n    return twice(x) + 1; /* b: scale */\n}\n")
+    objs = [compile_c(tmp_path / f"{n}.c", output=tmp_path / f"{n}.o", flags=["-O2"]) for n in "ab"]
+    linked = link_programs([bpfvm.load(o) for o in objs], name="ab")
+    with bpfvm.Debugger(bpfvm.VM(stdout=io.BytesIO()), linked, elf=[o.read_bytes() for o in objs]) as dbg:
+        bp = dbg.break_at("twice")
+        assert len(bp.pcs) == 1
+        stop = dbg.run()
+        assert stop.location is not None and stop.location.function == "twice"
+        assert stop.location.file.endswith("b.c") and stop.location.line == 3
+        frames = dbg.backtrace()
+        assert [(f.location.function, f.inlined) for f in frames] == [
+            ("twice", True), ("scale", False), ("main", False)]
+        assert frames[1].location.line == 8 and frames[2].location.file.endswith("a.c")
+        assert dbg.cont().exit_code == 41

@@ -156,16 +156,17 @@ class Debugger:
     """Debug ``program`` in ``vm`` (an interpreter VM): breakpoints, stepping, registers, memory.
 
     The program runs as ``vm.run_main`` runs it when it has a ``main`` (``argv`` default: its
-    name) or ``entry`` is ``"main"``, else as ``vm.run(program, *args, mem=mem, entry=entry)``.  ``elf`` is
-    the object's bytes, for DWARF variables and statement boundaries (default: ``program.name`` read
-    as a path, if it exists).  Nothing runs until :meth:`run`, :meth:`cont` or a step; every one
-    of those returns the :class:`Stop` it ended with.  Raises :class:`DebuggerError` for a
-    VM that does not run the interpreter.
+    name) or ``entry`` is ``"main"``, else as ``vm.run(program, *args, mem=mem, entry=entry)``.
+    ``elf`` is the object's bytes, for DWARF variables and statement boundaries (default:
+    ``program.name`` read as a path, if it exists) — for a program linked from several objects,
+    their bytes in link order. Nothing runs until :meth:`run`, :meth:`cont` or a step; every one of
+    those returns the :class:`Stop` it ended with. Raises :class:`DebuggerError` for a VM that does
+    not run the interpreter.
     """
 
     def __init__(self, vm: Any, program: Program, *, entry: str | None = None,
                  argv: Sequence[str] | None = None, args: Sequence[int] = (),
-                 mem: bytes | None = None, elf: bytes | None = None) -> None:
+                 mem: bytes | None = None, elf: bytes | Sequence[bytes] | None = None) -> None:
         if vm.engine != "interpreter":
             raise DebuggerError("the debugger runs programs on the interpreter engine")
         self.vm = vm

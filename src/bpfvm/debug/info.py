@@ -22,10 +22,11 @@ rows instead — each record names the source file and also carries the text of 
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ProgramError
 from ..program import Program
 
 __all__ = ["DebugInfo", "FunctionInfo", "InlinedCall", "Row", "TypeInfo", "Variable", "read_debug_info"]
@@ -156,8 +157,10 @@ class DebugInfo:
         return sorted(calls, key=lambda c: c.entry)
 
 
-def read_debug_info(data: bytes, program: Program) -> DebugInfo:
-    """Read the DWARF of the ELF object ``data`` that ``program`` was loaded from.
+def read_debug_info(data: bytes | Sequence[bytes], program: Program) -> DebugInfo:
+    """Read the DWARF of the ELF object ``data`` that ``program`` was loaded from — or of each
+    object of a sequence that :func:`bpfvm.linker.link_programs` linked, in link order, into
+    ``program``.
 
     Debug information pyelftools cannot parse gives what could be read before the problem.
     """
@@ -165,17 +168,48 @@ def read_debug_info(data: bytes, program: Program) -> DebugInfo:
     for name, func in program.functions.items():
         info.functions[name] = FunctionInfo(name, func.start, func.end, body=func.start,
                                             frame=_frame_size(program.function_insns(func)))
+    if isinstance(data, bytes | bytearray):
+        _read_object(bytes(data), program, info, None)
+        return info
+    for obj, names in _linked_names(list(data), program):
+        _read_object(obj, program, info, names)
+    info.rows.sort(key=lambda r: r.pc)
+    _bodies(info)
+    return info
+
+
+def _read_object(data: bytes, program: Program, info: DebugInfo, names: dict[str, str] | None) -> None:
+    """Add one object's debug facts; ``names``: its function names → the linked program's (None:
+    ``program`` is this object alone)."""
     from elftools.elf.elffile import ELFFile
 
     try:
         elf = ELFFile(io.BytesIO(data))
-        if elf.get_section_by_name(".debug_line") is None:
+        if elf.get_section_by_name(".debug_line") is None and names is None:
             _btf_lines(elf, program, info)
         if elf.has_dwarf_info():
-            _Reader(elf.get_dwarf_info(), program, info).read()
-    except Exception:  # noqa: BLE001 - malformed debug information must not stop a debugging session
-        return info
-    return info
+            _Reader(elf.get_dwarf_info(), program, info, names).read()
+    except Exception:  # noqa: BLE001, S110 - malformed debug information must not stop a debugging session
+        pass
+
+
+def _linked_names(objects: list[bytes], program: Program) -> Iterator[tuple[bytes, dict[str, str]]]:
+    """Each object with the names its functions got in the linked ``program``: objects are laid
+    out one after another in link order (static functions may have been renamed)."""
+    from ..elf import load
+
+    base = 0
+    for data in objects:
+        part = load(data)
+        names = {}
+        for name, func in part.functions.items():
+            try:
+                names[name] = program.function_at(base + func.start).name
+            except ProgramError:  # not one of the objects program was linked from
+                continue
+        yield data, names
+        if part.insns:
+            base += part.insns[-1].pc + part.insns[-1].width
 
 
 def _btf_lines(elf: Any, program: Program, info: DebugInfo) -> None:
@@ -238,10 +272,12 @@ def _fold(info: DebugInfo, program: Program) -> None:
 class _Reader:
     """Walks the compile units of one object, filling a :class:`DebugInfo`."""
 
-    def __init__(self, dwarf: Any, program: Program, info: DebugInfo) -> None:
+    def __init__(self, dwarf: Any, program: Program, info: DebugInfo,
+                 names: dict[str, str] | None = None) -> None:
         self.dwarf = dwarf
         self.program = program
         self.info = info
+        self.names = names
         self.lowpcs: dict[str, int] = {}
         self.types: dict[int, TypeInfo] = {}
 
@@ -282,7 +318,9 @@ class _Reader:
     # -- functions and variables ----------------------------------------------------------------
     def _subprogram(self, die: Any) -> None:
         span = self._span(die)
-        name = _name(die)
+        name = _name(die) if "DW_AT_name" in die.attributes else ""
+        if self.names is not None:
+            name = self.names.get(name, "")
         func = self.info.functions.get(name)
         if span is None or func is None:
             return
