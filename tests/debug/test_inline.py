@@ -174,7 +174,8 @@ def test_linked_program_reads_every_objects_dwarf(tmp_path: Path) -> None:
     from bpfvm.cc import compile_c
     from bpfvm.linker import link_programs
 
-    (tmp_path / "a.c").write_text("long scale(long x);\nint main(void)\n{\n    return (int)scale(20); /* a: call */\n}\n")
+    (tmp_path / "a.c").write_text(
+        "long scale(long x);\nint main(void)\n{\n    return (int)scale(20); /* a: call */\n}\n")
     (tmp_path / "b.c").write_text(
         "static long twice(long x)\n{\n    return x * 2; /* b: twice */\n}\n\n"
         "__attribute__((noinline)) long scale(long x)\n{\n    return twice(x) + 1; /* b: scale */\n}\n")
