@@ -21,6 +21,7 @@ rows instead — each record names the source file and also carries the text of 
 
 from __future__ import annotations
 
+import bisect
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -185,6 +186,8 @@ def _read_object(data: bytes, program: Program, info: DebugInfo, names: dict[str
 
     try:
         elf = ELFFile(io.BytesIO(data))
+        arch = elf.get_machine_arch()
+        elf.get_machine_arch = lambda: arch  # type: ignore[method-assign]  # asked once per relocation
         if elf.get_section_by_name(".debug_line") is None and names is None:
             _btf_lines(elf, program, info)
         if elf.has_dwarf_info():
@@ -278,6 +281,7 @@ class _Reader:
         self.program = program
         self.info = info
         self.names = names
+        self.row_pcs = {r.pc for r in info.rows}  #: slots that have rows already
         self.lowpcs: dict[str, int] = {}
         self.types: dict[int, TypeInfo] = {}
 
@@ -292,8 +296,9 @@ class _Reader:
                 elif die.tag == "DW_TAG_variable" and "DW_AT_name" in die.attributes:
                     self.info.globals[_name(die)] = self._type(die)
             self._lines(cu)
-        self.info.rows.sort(key=lambda r: r.pc)
-        _bodies(self.info)
+        if self.names is None:  # one object: finish here (read_debug_info does it for several)
+            self.info.rows.sort(key=lambda r: r.pc)
+            _bodies(self.info)
 
     # -- addresses ----------------------------------------------------------------------------
     def _low(self, cu: Any, die: Any) -> int | None:
@@ -447,8 +452,9 @@ class _Reader:
             high = low + 8 * (func.end - func.start)
             rows = [Row(func.start + (s.address - low) // 8, files.get(s.file, "?"), s.line, bool(s.is_stmt),
                         bool(s.prologue_end)) for s in sequence if low <= s.address < high]
-            if rows and self._agrees(rows) and not any(r.pc == rows[0].pc for r in self.info.rows):
+            if rows and self._agrees(rows) and rows[0].pc not in self.row_pcs:
                 self.info.rows.extend(rows)
+                self.row_pcs.update(r.pc for r in rows)
 
     def _agrees(self, rows: list[Row]) -> bool:
         lines = self.program.lines
@@ -457,9 +463,12 @@ class _Reader:
 
 
 def _bodies(info: DebugInfo) -> None:
-    """Each function's first slot after the prologue: gdb's breakpoint address for ``break f``."""
+    """Each function's first slot after the prologue: gdb's breakpoint address for ``break f``
+    (``info.rows`` sorted by pc; one binary search per function)."""
+    pcs = [r.pc for r in info.rows]
     for func in info.functions.values():
-        rows = [r for r in info.rows if func.start <= r.pc < func.end and r.line]
+        lo, hi = bisect.bisect_left(pcs, func.start), bisect.bisect_left(pcs, func.end)
+        rows = [r for r in info.rows[lo:hi] if r.line]
         marked = [r.pc for r in rows if r.prologue_end]
         if marked:
             func.body = marked[0]
