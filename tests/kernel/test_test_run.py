@@ -258,7 +258,7 @@ def test_repeat_runs_share_the_packet_and_report_a_mean(build: Callable[[str], b
 
 def test_unknown_program_and_type_are_clear_errors(build: Callable[[str], bpfvm.Program]) -> None:
     vm = bpfvm.VM(stack_size=512)
-    with pytest.raises(TestRunError, match="no program 'nope'"):
+    with pytest.raises(bpfvm.ProgramError, match="no program 'nope'"):
         vm.test_run(build("xdp_ctx"), "nope", data=bytes(20))
     with pytest.raises(TestRunError, match="KPROBE programs have no test run"):
         vm.test_run(build("xdp_ctx"), data=bytes(20), prog_type="kprobe")

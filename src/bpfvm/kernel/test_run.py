@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BpfError
+from ..errors import BpfError, ProgramError
 from ..program import Program
 from .context import SkBuff, XdpMd
 from .progtypes import ProgramType, program_type, section_type
@@ -115,14 +115,14 @@ class TestRunError(BpfError):
 
 def entry_of(program: Program, name: str | None) -> tuple[str, str]:
     """The function to run and its ELF section, for ``name`` (a function or a section name;
-    None: the program's only section, or its entry).  Raises :class:`TestRunError` (-ENOENT)."""
+    None: the program's only section, or its entry).  Raises :class:`~bpfvm.errors.ProgramError`."""
     if name is None:
         sections = [s for s in program.sections if section_type(s) is not None] or list(program.sections)
         if len(sections) == 1:
             return program.sections[sections[0]][0], sections[0]
         if not sections:
             return program.entry, ""
-        raise TestRunError(f"{program.name}: several programs ({', '.join(sections)}): name one", E.ENOENT)
+        raise ProgramError(f"{program.name}: several programs ({', '.join(sections)}): name one")
     if name in program.sections:
         return program.sections[name][0], name
     for section, functions in program.sections.items():
@@ -130,9 +130,7 @@ def entry_of(program: Program, name: str | None) -> tuple[str, str]:
             return name, section
     if name in program.functions:
         return name, ""
-    raise TestRunError(
-        f"{program.name}: no program {name!r}; have {', '.join(program.sections) or 'none'}", E.ENOENT
-    )
+    raise ProgramError(f"{program.name}: no program {name!r}; have {', '.join(program.sections) or 'none'}")
 
 
 def _type_for(program: Program, section: str, prog_type: str | int | None) -> ProgramType:
@@ -140,9 +138,7 @@ def _type_for(program: Program, section: str, prog_type: str | int | None) -> Pr
         return program_type(prog_type)
     match = section_type(section)
     if match is None:
-        raise TestRunError(
-            f"{program.name}: section {section!r} names no program type: pass prog_type", E.EINVAL
-        )
+        raise ProgramError(f"{program.name}: section {section!r} names no program type: pass prog_type")
     return match.type
 
 
