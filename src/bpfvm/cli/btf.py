@@ -1,0 +1,39 @@
+"""``bpfvm btf dump FILE``: the BTF of an object or raw BTF file, as ``bpftool btf dump file`` prints it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from ..errors import BtfError
+from .base import command
+
+_SYSFS = Path("/sys/kernel/btf")
+
+
+def _btf_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="btf_command", required=True, metavar="SUBCOMMAND")
+    dump = sub.add_parser("dump", help="print the types of FILE (bpftool's raw or C format)",
+                          description="print the types of FILE (bpftool's raw or C format)")
+    dump.add_argument("file", type=Path, help="BPF object, or raw BTF (/sys/kernel/btf/vmlinux)")
+    dump.add_argument("--format", choices=("raw", "c"), default="raw", help="output format (default raw)")
+    dump.add_argument("-B", "--base-btf", type=Path,
+                      help="base BTF of a split BTF file (default for /sys/kernel/btf/MODULE: vmlinux)")
+
+
+@command("btf", "inspect BTF type information", _btf_arguments)
+def _cmd_btf(args: argparse.Namespace) -> int:
+    from ..btf import Btf
+    from ..btf.dump import iter_raw
+
+    base_path = args.base_btf
+    if base_path is None and args.file.parent == _SYSFS and args.file.name != "vmlinux":
+        base_path = _SYSFS / "vmlinux"
+    base = Btf.from_file(base_path) if base_path is not None else None
+    btf = Btf.from_file(args.file, base)
+    if args.format == "c":
+        raise BtfError("--format c is not implemented yet")
+    else:
+        sys.stdout.writelines(iter_raw(btf))
+    return 0
