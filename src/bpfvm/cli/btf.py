@@ -6,7 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from ..errors import BtfError
 from .base import command
 
 _SYSFS = Path("/sys/kernel/btf")
@@ -33,7 +32,8 @@ def _cmd_btf(args: argparse.Namespace) -> int:
     base = Btf.from_file(base_path) if base_path is not None else None
     btf = Btf.from_file(args.file, base)
     if args.format == "c":
-        raise BtfError("--format c is not implemented yet")
+        from ..btf.cdump import dump_c
+        sys.stdout.write(dump_c(btf))
     else:
         sys.stdout.writelines(iter_raw(btf))
     return 0
