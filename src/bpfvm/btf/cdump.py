@@ -18,7 +18,6 @@ import sys
 
 from ..errors import BtfError
 from .reader import Btf
-from .types import Kind
 
 __all__ = ["dump_c"]
 
@@ -32,10 +31,17 @@ _PTR_SIZE = 8
 _PADS = (("long", _PTR_SIZE * 8), ("int", 32), ("short", 16), ("char", 8))
 _MISSING_BASE_TYPES = {"__Poly8_t": "unsigned char", "__Poly16_t": "unsigned short",
                        "__Poly64_t": "unsigned long long", "__Poly128_t": "unsigned __int128"}
-_MODS = frozenset({Kind.VOLATILE, Kind.CONST, Kind.RESTRICT, Kind.TYPE_TAG})
-_CHAIN_NEXT = frozenset({Kind.PTR, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT, Kind.FUNC_PROTO, Kind.TYPE_TAG})
-_TERMINAL = frozenset({Kind.INT, Kind.ENUM, Kind.ENUM64, Kind.FWD, Kind.STRUCT, Kind.UNION, Kind.TYPEDEF,
-                       Kind.FLOAT})
+# Kinds as plain ints: comparisons against IntEnum members cost a method call each.
+(_INT, _PTR, _ARRAY, _STRUCT, _UNION, _ENUM, _FWD, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
+ _FUNC_PROTO, _VAR, _DATASEC, _FLOAT, _DECL_TAG, _TYPE_TAG, _ENUM64) = range(1, 20)
+_MODS = frozenset({_VOLATILE, _CONST, _RESTRICT, _TYPE_TAG})
+_CHAIN_NEXT = frozenset({_PTR, _VOLATILE, _CONST, _RESTRICT, _FUNC_PROTO, _TYPE_TAG})
+_COMPOSITE = frozenset({_STRUCT, _UNION})
+_ENUMS = frozenset({_ENUM, _ENUM64})
+_SIZED = frozenset({_INT, _STRUCT, _UNION, _ENUM, _ENUM64, _DATASEC, _FLOAT})
+_SIZE_THROUGH = frozenset({_TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _TYPE_TAG, _VAR})
+_ANON_INLINE = frozenset({_STRUCT, _UNION, _ENUM, _ENUM64})
+_REFERS = frozenset({_VOLATILE, _CONST, _RESTRICT, _PTR, _TYPEDEF, _FUNC, _VAR, _DECL_TAG, _TYPE_TAG})
 
 
 def dump_c(btf: Btf) -> str:
@@ -79,67 +85,88 @@ class _CDump:
         self.referenced = self._mark_referenced()
 
     def _flatten(self, btf: Btf) -> None:
-        """Per-id tables over the base chain: kind, vlen, kflag, name offset, size/type, extra."""
+        """Per-id tables over the base chain: kind, vlen, kflag, name offset, size/type, and
+        ``at[id]``, the index in :attr:`w` (all the chain's words) of the type's extra data."""
         chain = []
         b: Btf | None = btf
         while b is not None:
             chain.append(b)
             b = b.base
-        self.kinds, self.vlens, self.kflags, self.name_offs, self.sts = [0], [0], [False], [0], [0]
-        self.extra: list[tuple[list[int], int]] = [([], 0)]
+        infos: list[int] = [0]
+        self.name_offs: list[int] = [0]
+        self.sts: list[int] = [0]
+        self.at: list[int] = [0]
+        self.w: list[int] = []
         for part in reversed(chain):
-            w = part._words
-            for start in part._starts:
-                info = w[start + 1]
-                self.kinds.append(info >> 24 & 0x1F)
-                self.vlens.append(info & 0xFFFF)
-                self.kflags.append(bool(info >> 31))
-                self.name_offs.append(w[start])
-                self.sts.append(w[start + 2])
-                self.extra.append((w, start + 3))
+            shift = len(self.w) + 3
+            infos += part._infos
+            self.name_offs += part._name_offs
+            self.sts += part._sts
+            self.at += [s + shift for s in part._starts]
+            self.w += part._words
+        self.kinds = [i >> 24 & 0x1F for i in infos]
+        self.vlens = [i & 0xFFFF for i in infos]
+        self.kflags = [i >> 31 == 1 for i in infos]
+        self.kinds[0] = 0
+        self.size_cache: dict[int, int] = {}
+        self.member_cache: dict[int, list[tuple[int, int, int, int]]] = {}
+        self.decl_cache: dict[int, tuple[str, bool]] = {}
+        self.string_cache: dict[int, str] = {0: ""}
 
     def _mark_referenced(self) -> list[bool]:
         ref = [False] * len(self.kinds)
-        for tid in range(1, len(self.kinds)):
-            kind = self.kinds[tid]
-            if kind in (Kind.VOLATILE, Kind.CONST, Kind.RESTRICT, Kind.PTR, Kind.TYPEDEF, Kind.FUNC,
-                        Kind.VAR, Kind.DECL_TAG, Kind.TYPE_TAG):
-                ref[self.sts[tid]] = True
-            elif kind == Kind.ARRAY:
-                w, at = self.extra[tid]
+        w, sts, vlens, ats = self.w, self.sts, self.vlens, self.at
+        for tid, kind in enumerate(self.kinds):
+            if kind in _REFERS:
+                ref[sts[tid]] = True
+            elif kind == _ARRAY:
+                at = ats[tid]
                 ref[w[at]] = ref[w[at + 1]] = True
-            elif kind in (Kind.STRUCT, Kind.UNION, Kind.DATASEC):
-                w, at = self.extra[tid]
-                step, off = (3, 1) if kind != Kind.DATASEC else (3, 0)
-                for i in range(at + off, at + step * self.vlens[tid], step):
-                    ref[w[i]] = True
-            elif kind == Kind.FUNC_PROTO:
-                w, at = self.extra[tid]
-                for i in range(at + 1, at + 2 * self.vlens[tid], 2):
-                    ref[w[i]] = True
+            elif kind in _COMPOSITE:
+                at = ats[tid]
+                for t in w[at + 1:at + 3 * vlens[tid]:3]:
+                    ref[t] = True
+            elif kind == _DATASEC:
+                at = ats[tid]
+                for t in w[at:at + 3 * vlens[tid]:3]:
+                    ref[t] = True
+            elif kind == _FUNC_PROTO:
+                at = ats[tid]
+                for t in w[at + 1:at + 2 * vlens[tid]:2]:
+                    ref[t] = True
         return ref
 
     # -- small accessors ----------------------------------------------------------------------
 
+    def string(self, off: int) -> str:
+        found = self.string_cache.get(off)
+        if found is None:
+            found = self.string_cache[off] = self.btf.string(off)
+        return found
+
     def name(self, tid: int) -> str:
-        return self.btf.string(self.name_offs[tid]) if self.name_offs[tid] else ""
+        return self.string(self.name_offs[tid])
 
     def members(self, tid: int) -> list[tuple[int, int, int, int]]:
         """(name_off, type, bit offset, bitfield size) of a struct/union's members."""
-        w, at = self.extra[tid]
+        found = self.member_cache.get(tid)
+        if found is not None:
+            return found
+        w, at = self.w, self.at[tid]
         kflag = self.kflags[tid]
         out = []
         for i in range(at, at + 3 * self.vlens[tid], 3):
             off = w[i + 2]
             out.append((w[i], w[i + 1], off & 0xFFFFFF, off >> 24) if kflag else (w[i], w[i + 1], off, 0))
+        self.member_cache[tid] = out
         return out
 
     def params(self, tid: int) -> list[tuple[int, int]]:
-        w, at = self.extra[tid]
+        w, at = self.w, self.at[tid]
         return [(w[i], w[i + 1]) for i in range(at, at + 2 * self.vlens[tid], 2)]
 
     def array(self, tid: int) -> tuple[int, int, int]:
-        w, at = self.extra[tid]
+        w, at = self.w, self.at[tid]
         return w[at], w[at + 1], w[at + 2]
 
     def align_of(self, tid: int) -> int:
@@ -148,15 +175,15 @@ class _CDump:
         if found is not None:
             return found
         kind = self.kinds[tid]
-        if kind in (Kind.INT, Kind.ENUM, Kind.ENUM64, Kind.FLOAT):
+        if kind in (_INT, _ENUM, _ENUM64, _FLOAT):
             result = min(_PTR_SIZE, self.sts[tid])
-        elif kind == Kind.PTR:
+        elif kind == _PTR:
             result = _PTR_SIZE
-        elif kind in (Kind.TYPEDEF, Kind.VOLATILE, Kind.CONST, Kind.RESTRICT, Kind.TYPE_TAG):
+        elif kind in (_TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _TYPE_TAG):
             result = self.align_of(self.sts[tid])
-        elif kind == Kind.ARRAY:
+        elif kind == _ARRAY:
             result = self.align_of(self.array(tid)[0])
-        elif kind in (Kind.STRUCT, Kind.UNION):
+        elif kind in _COMPOSITE:
             result = self._composite_align(tid)
         else:
             result = 0
@@ -175,10 +202,26 @@ class _CDump:
         return 1 if self.sts[tid] % best else best
 
     def resolve_size(self, tid: int) -> int:
-        try:
-            return self.btf.size_of(tid)
-        except BtfError:
+        """libbpf's ``btf__resolve_size``, 0 where it fails."""
+        found = self.size_cache.get(tid)
+        if found is None:
+            found = self.size_cache[tid] = self._size(tid, 0)
+        return found
+
+    def _size(self, tid: int, depth: int) -> int:
+        kind = self.kinds[tid]
+        if kind in _SIZED:
+            return self.sts[tid]
+        if kind == _PTR:
+            return _PTR_SIZE
+        if depth > 32:
             return 0
+        if kind in _SIZE_THROUGH:
+            return self._size(self.sts[tid], depth + 1)
+        if kind == _ARRAY:
+            elem, _, nelems = self.array(tid)
+            return nelems * self._size(elem, depth + 1)
+        return 0
 
     def is_packed(self, tid: int) -> bool:
         best = 1
@@ -204,7 +247,7 @@ class _CDump:
             return found
         name = self.name(tid)
         kind = self.kinds[tid]
-        if kind == Kind.FWD or (kind == Kind.ENUM and self.vlens[tid] == 0):
+        if kind == _FWD or (kind == _ENUM and self.vlens[tid] == 0):
             self.names[tid] = name
             return name
         count = self._dups(table, name)
@@ -221,6 +264,8 @@ class _CDump:
     # -- ordering -----------------------------------------------------------------------------
 
     def dump_type(self, tid: int) -> None:
+        if self.order_state[tid] == _DONE:
+            return  # ordered before: nothing new to queue (libbpf returns at once as well)
         self.queue = []
         self.order(tid, False)
         for queued in self.queue:
@@ -233,34 +278,36 @@ class _CDump:
             return 1
         kind = self.kinds[tid]
         if state == _DOING:
-            if kind in (Kind.STRUCT, Kind.UNION) and through_ptr and self.name_offs[tid]:
+            if kind in _COMPOSITE and through_ptr and self.name_offs[tid]:
                 return 0
             raise BtfError("unsatisfiable type cycle", tid)
-        if kind in (Kind.INT, Kind.FLOAT):
+        if kind in (_INT, _FLOAT):
             self.order_state[tid] = _DONE
             return 0
-        if kind == Kind.PTR:
+        if kind == _PTR:
             result = self.order(self.sts[tid], True)
             self.order_state[tid] = _DONE
             return result
-        if kind == Kind.ARRAY:
+        if kind == _ARRAY:
             return self.order(self.array(tid)[0], False)
-        if kind in (Kind.STRUCT, Kind.UNION):
+        if kind in _COMPOSITE:
             if through_ptr and self.name_offs[tid]:
                 return 0
-            self.order_state[tid] = _DOING
+            state_of = self.order_state
+            state_of[tid] = _DOING
             for _, mtype, _, _ in self.members(tid):
-                self.order(mtype, False)
+                if state_of[mtype] != _DONE:
+                    self.order(mtype, False)
             if self.name_offs[tid]:
                 self.queue.append(tid)
             self.order_state[tid] = _DONE
             return 1
-        if kind in (Kind.ENUM, Kind.ENUM64, Kind.FWD):
+        if kind in (_ENUM, _ENUM64, _FWD):
             if self.name_offs[tid] or not self.referenced[tid]:
                 self.queue.append(tid)
             self.order_state[tid] = _DONE
             return 1
-        if kind == Kind.TYPEDEF:
+        if kind == _TYPEDEF:
             strong = self.order(self.sts[tid], through_ptr)
             if through_ptr and not strong:
                 return 0
@@ -269,7 +316,7 @@ class _CDump:
             return 1
         if kind in _MODS:
             return self.order(self.sts[tid], through_ptr)
-        if kind == Kind.FUNC_PROTO:
+        if kind == _FUNC_PROTO:
             strong = self.order(self.sts[tid], through_ptr) > 0
             for _, ptype in self.params(tid):
                 if self.order(ptype, through_ptr) > 0:
@@ -292,34 +339,34 @@ class _CDump:
         if state == _DOING:
             self._emit_while_emitting(tid, cont_id, kind)
             return
-        if kind == Kind.INT:
+        if kind == _INT:
             alias = _MISSING_BASE_TYPES.get(self.type_name(tid))
             if alias is not None:
                 out.append(f"typedef {alias} {self.type_name(tid)};\n\n")
             self.emit_state[tid] = _DONE
-        elif kind in (Kind.ENUM, Kind.ENUM64):
+        elif kind in _ENUMS:
             if cont_id == 0:
                 self.emit_enum_def(tid, 0)
                 out.append(";\n\n")
             self.emit_state[tid] = _DONE
-        elif kind in (Kind.PTR, *_MODS):
+        elif kind in (_PTR, *_MODS):
             self.emit(self.sts[tid], cont_id)
-        elif kind == Kind.ARRAY:
+        elif kind == _ARRAY:
             self.emit(self.array(tid)[0], cont_id)
-        elif kind == Kind.FWD:
+        elif kind == _FWD:
             self.emit_fwd_def(tid)
             out.append(";\n\n")
             self.emit_state[tid] = _DONE
-        elif kind == Kind.TYPEDEF:
+        elif kind == _TYPEDEF:
             self.emit_state[tid] = _DOING
             self.emit(self.sts[tid], tid)
             if not self.fwd_emitted[tid] and not self.is_blacklisted(tid):
                 self.emit_typedef_def(tid, 0)
                 out.append(";\n\n")
             self.emit_state[tid] = _DONE
-        elif kind in (Kind.STRUCT, Kind.UNION):
+        elif kind in _COMPOSITE:
             self._emit_composite(tid, cont_id)
-        elif kind == Kind.FUNC_PROTO:
+        elif kind == _FUNC_PROTO:
             self.emit(self.sts[tid], cont_id)
             for _, ptype in self.params(tid):
                 self.emit(ptype, cont_id)
@@ -327,13 +374,13 @@ class _CDump:
     def _emit_while_emitting(self, tid: int, cont_id: int, kind: int) -> None:
         if self.fwd_emitted[tid]:
             return
-        if kind in (Kind.STRUCT, Kind.UNION):
+        if kind in _COMPOSITE:
             if tid == cont_id or not self.name_offs[tid]:
                 return
             self.emit_struct_fwd(tid)
             self.out.append(";\n\n")
             self.fwd_emitted[tid] = True
-        elif kind == Kind.TYPEDEF:
+        elif kind == _TYPEDEF:
             if not self.is_blacklisted(tid):
                 self.emit_typedef_def(tid, 0)
                 self.out.append(";\n\n")
@@ -344,8 +391,10 @@ class _CDump:
         top = cont_id == 0
         if top or not self.name_offs[tid]:
             inner = cont_id if not self.name_offs[tid] else tid
+            emitted = self.emit_state
             for _, mtype, _, _ in self.members(tid):
-                self.emit(mtype, inner)
+                if emitted[mtype] != _DONE:
+                    self.emit(mtype, inner)
         elif not self.fwd_emitted[tid] and tid != cont_id:
             self.emit_struct_fwd(tid)
             self.out.append(";\n\n")
@@ -386,23 +435,25 @@ class _CDump:
                     break
 
     def emit_struct_fwd(self, tid: int) -> None:
-        word = "struct" if self.kinds[tid] == Kind.STRUCT else "union"
+        word = "struct" if self.kinds[tid] == _STRUCT else "union"
         self.out.append(f"{word}{' ' if self.name_offs[tid] else ''}{self.type_name(tid)}")
 
     def emit_struct_def(self, tid: int, lvl: int) -> None:
         out = self.out
-        is_struct = self.kinds[tid] == Kind.STRUCT
+        is_struct = self.kinds[tid] == _STRUCT
         align = self.align_of(tid)
         packed = is_struct and self.is_packed(tid)
         out.append(f"{'struct' if is_struct else 'union'}{' ' if self.name_offs[tid] else ''}"
                    f"{self.type_name(tid)} {{")
         off, prev_bitfield = 0, False
         members = self.members(tid)
+        indent = "\n" + _pfx(lvl + 1)
         for name_off, mtype, m_off, m_sz in members:
-            m_align = 1 if packed else self.align_of(mtype)
-            self.emit_bit_padding(off, m_off, m_align, prev_bitfield and m_sz != 0, lvl + 1)
-            out.append(f"\n{_pfx(lvl + 1)}")
-            self.emit_type_decl(mtype, self.btf.string(name_off) if name_off else "", lvl + 1)
+            if off < m_off:
+                m_align = 1 if packed else self.align_of(mtype)
+                self.emit_bit_padding(off, m_off, m_align, prev_bitfield and m_sz != 0, lvl + 1)
+            out.append(indent)
+            self.emit_type_decl(mtype, self.string(name_off), lvl + 1)
             if m_sz:
                 out.append(f": {m_sz}")
                 off, prev_bitfield = m_off + m_sz, True
@@ -425,10 +476,10 @@ class _CDump:
         if not vlen:
             return
         out.append(" {")
-        w, at = self.extra[tid]
+        w, at = self.w, self.at[tid]
         signed = self.kflags[tid]
         pfx = _pfx(lvl + 1)
-        if self.kinds[tid] == Kind.ENUM:
+        if self.kinds[tid] == _ENUM:
             for i in range(at, at + 2 * vlen, 2):
                 value = w[i + 1] - (1 << 32) if signed and w[i + 1] >> 31 else w[i + 1]
                 out.append(f"\n{pfx}{self._enumerator(w[i])} = {value},")
@@ -441,7 +492,7 @@ class _CDump:
         out.append(f"\n{_pfx(lvl)}}}")
 
     def _enumerator(self, name_off: int) -> str:
-        name = self.btf.string(name_off)
+        name = self.string(name_off)
         count = self._dups(self.ident_names, name)
         return f"{name}___{count}" if count > 1 else name
 
@@ -459,28 +510,55 @@ class _CDump:
     # -- declarations -------------------------------------------------------------------------
 
     def emit_type_decl(self, tid: int, fname: str, lvl: int) -> None:
+        """Emit ``<type> fname`` in C declarator syntax.
+
+        A chain of pointers and modifiers ending in a named type (the common case) prints the
+        same text every time once its names are resolved, so it is cached per type id.
+        """
+        cached = self.decl_cache.get(tid)
+        if cached is not None:
+            text, last_was_ptr = cached
+            self.out.append(text)
+            self._emit_name(fname, last_was_ptr)
+            return
         stack = []
+        simple = True
+        kinds = self.kinds
         while True:
             stack.append(tid)
             if tid == 0:
                 break
-            kind = self.kinds[tid]
+            kind = kinds[tid]
             if kind in _CHAIN_NEXT:
+                simple = simple and kind != _FUNC_PROTO
                 tid = self.sts[tid]
-            elif kind == Kind.ARRAY:
+            elif kind == _ARRAY:
+                simple = False
                 tid = self.array(tid)[0]
             else:
+                simple = simple and (kind not in _ANON_INLINE or self.name_offs[tid] != 0)
                 break  # terminal kinds, and anything unexpected
-        self.emit_type_chain(stack, fname, lvl)
+        if not simple:
+            self.emit_type_chain(stack, fname, lvl)
+            return
+        outer = stack[0]
+        saved, self.out = self.out, []
+        self.emit_type_chain(stack, "", lvl)
+        text = "".join(self.out)
+        self.out = saved
+        last_was_ptr = outer != 0 and kinds[outer] == _PTR
+        self.decl_cache[outer] = (text, last_was_ptr)
+        saved.append(text)
+        self._emit_name(fname, last_was_ptr)
 
     def _emit_mods(self, decls: list[int]) -> None:
         while decls:
             kind = self.kinds[decls[-1]]
-            if kind == Kind.VOLATILE:
+            if kind == _VOLATILE:
                 self.out.append("volatile ")
-            elif kind == Kind.CONST:
+            elif kind == _CONST:
                 self.out.append("const ")
-            elif kind == Kind.RESTRICT:
+            elif kind == _RESTRICT:
                 self.out.append("restrict ")
             else:
                 return
@@ -504,47 +582,47 @@ class _CDump:
                 last_was_ptr = False
                 continue
             kind = self.kinds[tid]
-            if kind in (Kind.INT, Kind.FLOAT):
+            if kind in (_INT, _FLOAT):
                 self._emit_mods(decls)
                 out.append(self.name(tid))
-            elif kind in (Kind.STRUCT, Kind.UNION):
+            elif kind in _COMPOSITE:
                 self._emit_mods(decls)
                 if not self.name_offs[tid]:
                     self.emit_struct_def(tid, lvl)
                 else:
                     self.emit_struct_fwd(tid)
-            elif kind in (Kind.ENUM, Kind.ENUM64):
+            elif kind in _ENUMS:
                 self._emit_mods(decls)
                 if not self.name_offs[tid]:
                     self.emit_enum_def(tid, lvl)
                 else:
                     out.append(f"enum {self.type_name(tid)}")
-            elif kind == Kind.FWD:
+            elif kind == _FWD:
                 self._emit_mods(decls)
                 self.emit_fwd_def(tid)
-            elif kind == Kind.TYPEDEF:
+            elif kind == _TYPEDEF:
                 self._emit_mods(decls)
                 out.append(self.ident_name(tid))
-            elif kind == Kind.PTR:
+            elif kind == _PTR:
                 out.append("*" if last_was_ptr else " *")
-            elif kind == Kind.VOLATILE:
+            elif kind == _VOLATILE:
                 out.append(" volatile")
-            elif kind == Kind.CONST:
+            elif kind == _CONST:
                 out.append(" const")
-            elif kind == Kind.RESTRICT:
+            elif kind == _RESTRICT:
                 out.append(" restrict")
-            elif kind == Kind.TYPE_TAG:
+            elif kind == _TYPE_TAG:
                 self._emit_mods(decls)
                 out.append(f' __attribute__((btf_type_tag("{self.name(tid)}")))')
-            elif kind == Kind.ARRAY:
+            elif kind == _ARRAY:
                 self._emit_array(tid, decls, fname, lvl, last_was_ptr)
                 return
-            elif kind == Kind.FUNC_PROTO:
+            elif kind == _FUNC_PROTO:
                 self._emit_proto(tid, decls, fname, lvl, last_was_ptr)
                 return
             else:
                 return
-            last_was_ptr = kind == Kind.PTR
+            last_was_ptr = kind == _PTR
         self._emit_name(fname, last_was_ptr)
 
     def _emit_array(self, tid: int, decls: list[int], fname: str, lvl: int, last_was_ptr: bool) -> None:
@@ -554,7 +632,7 @@ class _CDump:
             self._emit_name(fname, last_was_ptr)
             self.out.append(f"[{nelems}]")
             return
-        multidim = self.kinds[decls[-1]] == Kind.ARRAY
+        multidim = self.kinds[decls[-1]] == _ARRAY
         if fname and not last_was_ptr:
             self.out.append(" ")
         if not multidim:
@@ -584,5 +662,5 @@ class _CDump:
             if i == len(params) - 1 and ptype == 0:
                 out.append("...")
                 break
-            self.emit_type_decl(ptype, self.btf.string(name_off) if name_off else "", lvl)
+            self.emit_type_decl(ptype, self.string(name_off), lvl)
         out.append(")")
