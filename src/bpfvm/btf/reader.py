@@ -91,7 +91,7 @@ _VLEN_CHECKS: dict[int, tuple[int, int | None, int | None, str]] = {
 }
 _HOST_ORDER = "<" if sys.byteorder == "little" else ">"
 _SIMPLE_REF = {Kind.PTR: Ptr, Kind.TYPEDEF: Typedef, Kind.VOLATILE: Volatile, Kind.CONST: Const,
-               Kind.RESTRICT: Restrict, Kind.TYPE_TAG: TypeTag}
+               Kind.RESTRICT: Restrict}
 
 
 @dataclass(frozen=True, slots=True)
@@ -331,6 +331,8 @@ class Btf:
         kind, vlen, kflag = Kind(info >> 24 & 0x1F), info & 0xFFFF, bool(info >> 31)
         name = self.string(name_off)
         order, data = self.order, self.data
+        if kind == Kind.TYPE_TAG:
+            return TypeTag(tid, kind, name, st, kflag)
         simple = _SIMPLE_REF.get(kind)
         if simple is not None:
             return simple(tid, kind, name, st)
@@ -367,7 +369,7 @@ class Btf:
         if kind == Kind.FLOAT:
             return Float(tid, kind, name, st)
         if kind == Kind.DECL_TAG:
-            return DeclTag(tid, kind, name, st, struct.unpack_from(order + "i", data, off)[0])
+            return DeclTag(tid, kind, name, st, struct.unpack_from(order + "i", data, off)[0], kflag)
         raise BtfError(f"{self.label}: unknown kind {kind}", tid, "info")  # pragma: no cover
 
     def _member(self, entry: tuple[int, ...], kflag: bool) -> Member:

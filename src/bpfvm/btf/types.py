@@ -171,7 +171,12 @@ class Restrict(_Ref):
 
 @dataclass(frozen=True, slots=True)
 class TypeTag(_Ref):
-    """``<type_id> __attribute__((btf_type_tag(name)))``: a tag on a pointee type."""
+    """``<type_id> __attribute__((btf_type_tag(name)))``: a tag on a pointee type.
+
+    ``kflag`` set (kernels ≥ 6.13): ``name`` is a whole attribute (``address_space(1)``).
+    """
+
+    kflag: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -317,3 +322,5 @@ class DeclTag(Type):
 
     type_id: int
     component_idx: int
+    #: Set (kernels ≥ 6.13): ``name`` is a whole attribute, not a ``btf_decl_tag`` argument.
+    kflag: bool = False
