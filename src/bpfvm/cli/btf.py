@@ -1,4 +1,5 @@
-"""``bpfvm btf dump FILE``: the BTF of an object or raw BTF file, as ``bpftool btf dump file`` prints it."""
+"""``bpfvm btf dump FILE``: the BTF of an object or raw BTF file, as ``bpftool btf dump file`` prints
+it; ``bpfvm skel FILE.o``: a typed Python skeleton module of the object's globals."""
 
 from __future__ import annotations
 
@@ -19,6 +20,24 @@ def _btf_arguments(parser: argparse.ArgumentParser) -> None:
     dump.add_argument("--format", choices=("raw", "c"), default="raw", help="output format (default raw)")
     dump.add_argument("-B", "--base-btf", type=Path,
                       help="base BTF of a split BTF file (default for /sys/kernel/btf/MODULE: vmlinux)")
+
+
+def _skel_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("object", type=Path, help="BPF object with BTF")
+    parser.add_argument("-o", "--output", type=Path, help="Python module to write (default: stdout)")
+
+
+@command("skel", "write a typed Python skeleton module for an object's globals (bpftool gen skeleton)",
+         _skel_arguments)
+def _cmd_skel(args: argparse.Namespace) -> int:
+    from ..btf.skelgen import generate
+
+    source = generate(args.object)
+    if args.output is None:
+        sys.stdout.write(source)
+    else:
+        args.output.write_text(source)
+    return 0
 
 
 @command("btf", "inspect BTF type information", _btf_arguments)
