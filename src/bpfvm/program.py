@@ -120,6 +120,9 @@ class Program:
     #: object's ``.bpfvm.stack`` section (``-mllvm -bpf-stack-size``); None when not recorded.
     #: A VM must run it with ``stack_size`` at least this large.
     frame_size: int | None = None
+    #: Instructions poisoned by CO-RE relocations that the target BTF cannot satisfy (pc → which
+    #: relocation and type); they trap when reached, and the trap names the relocation.
+    core_poison: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:
