@@ -1,0 +1,1 @@
+"""bpfvm's implementations of kernel helpers and kfuncs, one module per family."""
