@@ -23,11 +23,14 @@ IMPLEMENTATIONS: dict[str, Impl] = {}
 KFUNCS: dict[str, tuple[int, Impl]] = {}
 
 
-def implements(name: str) -> Callable[[F], F]:
-    """Register the decorated function as the implementation of helper ``name``."""
+def implements(name: str, nargs: int | None = None) -> Callable[[F], F]:
+    """Register the decorated function as the implementation of helper ``name``; ``nargs``
+    overrides the prototype's argument count (bpf_trace_printk's varargs in r3..r5)."""
     def register(fn: F) -> F:
         if name in IMPLEMENTATIONS:
             raise ValueError(f"helper {name} is implemented twice")
+        if nargs is not None:
+            fn.bpf_nargs = nargs  # type: ignore[attr-defined]
         IMPLEMENTATIONS[name] = fn
         return fn
     return register
