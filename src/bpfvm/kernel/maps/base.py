@@ -292,8 +292,9 @@ class Map:
         raise AssertionError  # pragma: no cover
 
     def lookup_and_delete(self, key: KeyLike = None, flags: int = 0) -> bytes:
-        """``BPF_MAP_LOOKUP_AND_DELETE_ELEM`` (pop for queues and stacks)."""
-        self.fail(errno.EINVAL if self.has_values else errno.ENOTSUP, "lookup_and_delete")
+        """``BPF_MAP_LOOKUP_AND_DELETE_ELEM`` (pop for queues and stacks; hashes); other types
+        fail with the kernel's ENOTSUPP (524)."""
+        self.fail(ENOTSUPP, "lookup_and_delete", f"not supported by {self.type_name} maps")
         raise AssertionError  # pragma: no cover
 
     def keys(self) -> Iterator[bytes]:  # type: ignore[override]

@@ -39,6 +39,8 @@ from .base import (
 
 __all__ = ["HashMap", "LruHashMap", "LruPercpuHashMap", "PercpuHashMap"]
 
+#: ``sizeof(struct htab_elem)`` on x86-64.
+_HTAB_ELEM = 48
 _HTAB_FLAGS = Flag.NO_PREALLOC | Flag.NO_COMMON_LRU | Flag.NUMA_NODE | Flag.ACCESS_MASK | Flag.ZERO_SEED
 
 
@@ -74,10 +76,8 @@ class HashMap(Map):
             self.fail(errno.EINVAL, "create", "a per-CPU map cannot be NUMA-bound")
         if self.max_entries == 0 or self.key_size == 0 or self.value_size == 0:
             self.fail(errno.EINVAL, "create", "key_size, value_size and max_entries must be non-zero")
-        if self.key_size > MAX_BPF_STACK:
-            self.fail(errno.E2BIG, "create", f"key_size {self.key_size} > {MAX_BPF_STACK}")
-        if self.value_size >= KMALLOC_MAX_SIZE - MAX_BPF_STACK - 48:
-            self.fail(errno.E2BIG, "create", f"value_size {self.value_size} too large")
+        if self.key_size + self.value_size >= KMALLOC_MAX_SIZE - _HTAB_ELEM:
+            self.fail(errno.E2BIG, "create", f"key_size + value_size {self.key_size + self.value_size} too large")
         if self.percpu and self.slot_size > PCPU_MIN_UNIT_SIZE:
             self.fail(errno.E2BIG, "create", f"per-CPU value_size {self.value_size} too large")
         if self.slot_size * self.max_entries * (self.ncpus if self.percpu else 1) > MAX_STORAGE:

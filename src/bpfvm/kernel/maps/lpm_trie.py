@@ -3,7 +3,7 @@
 A key is ``struct bpf_lpm_trie_key_u8 { __u32 prefixlen; __u8 data[]; }``: ``prefixlen`` in host
 order, ``data`` in network order (most significant bit first).  Lookup (from programs *and*
 user space) finds the longest stored prefix that matches the first ``prefixlen`` bits of the
-key; update and delete are by exact prefix.  A full trie is ENOSPC, a prefix longer than the
+key (none for a ``prefixlen`` longer than the data); update and delete are by exact prefix.  A full trie is ENOSPC, a prefix longer than the
 data EINVAL, NOEXIST/EXIST as for hashes.  The map must be created with
 ``BPF_F_NO_PREALLOC``; ``key_size`` is 5..260, ``value_size`` at least 1.
 
@@ -52,9 +52,7 @@ class LpmTrieMap(Map):
     def _split(self, key: bytes, *, exact: bool, op: str) -> tuple[int, int] | None:
         plen = int.from_bytes(key[:4], "little")
         if plen > self.data_bits:
-            if exact:
-                return None
-            plen = self.data_bits
+            return None
         data = int.from_bytes(key[4:], "big")
         return plen, data >> (self.data_bits - plen) if plen else 0
 
@@ -113,8 +111,10 @@ class LpmTrieMap(Map):
     # -- program side -----------------------------------------------------------------------
     def prog_lookup(self, key: bytes, cpu: int) -> int | None:
         """Offset of the longest match's value."""
-        plen, bits = self._split(key, exact=False, op="lookup")  # type: ignore[misc]
-        found = self._match(plen, bits)
+        split = self._split(key, exact=True, op="lookup")
+        if split is None:  # a prefix longer than the data matches nothing
+            return None
+        found = self._match(*split)
         return None if found is None else self._offset(found[1])
 
     def prog_update(self, key: bytes, value: bytes, flags: int, cpu: int) -> int:
