@@ -220,6 +220,11 @@ def _btf_def(btf: _Btf, name: str, struct_id: int, depth: int = 0) -> MapDef:
             f[member] = _uint(btf, mtype, mwhere)
         else:
             raise ElfError(f"{btf.label}: {mwhere}: unknown map definition field")
+    if values_offset >= 0:  # libbpf: the values of maps of maps and prog arrays are 4-byte ids
+        f["value_size"] = 4
+        f["key_size"] = f["key_size"] or 4
+    if f["type"] == 4:  # libbpf: perf event arrays default to u32 keys and values
+        f["key_size"], f["value_size"] = f["key_size"] or 4, f["value_size"] or 4
     return MapDef(name, f["type"], f["key_size"], f["value_size"], f["max_entries"], f["map_flags"], inner,
                   f["map_extra"], f["numa_node"], f["pinning"], f["key"], f["value"], values_offset)
 
