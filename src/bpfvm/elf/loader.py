@@ -123,7 +123,8 @@ def load(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview,
     names, sections = _functions(lay)
     from ..kernel.maps.elf import map_definitions
 
-    extra = {"maps": map_definitions(obj, label),"segments": _segments(lay), "relocs": tuple(relocs), "externs": externs,
+    extra = {"maps": map_definitions(obj, label),
+             "segments": _segments(lay), "relocs": tuple(relocs), "externs": externs,
              "symbols": _symbols(lay), "sections": sections,
              "lines": read_lines(data, obj, lay.code, {i.pc for i in insns}), "frame_size": frame_size(obj)}
     try:

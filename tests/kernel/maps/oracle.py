@@ -47,7 +47,8 @@ class Pair:
     @classmethod
     def create(cls, type_name: str, key_size: int, value_size: int, max_entries: int, flags: int = 0,
                map_extra: int = 0) -> Pair:
-        ours = Map(type_name, key_size, value_size, max_entries, flags, ncpus=possible_cpus(), map_extra=map_extra)
+        ours = Map(type_name, key_size, value_size, max_entries, flags, ncpus=possible_cpus(),
+                   map_extra=map_extra)
         fd = kernel.map_create(map_kind(type_name).id, key_size, value_size, max_entries, flags=flags,
                                map_extra=map_extra)
         return cls(ours, fd, ours.user_value_size)

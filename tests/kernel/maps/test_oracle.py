@@ -89,8 +89,8 @@ def test_full_hash_and_replacement() -> None:
     pair = Pair.create("hash", 4, 4, 2)
     try:
         ops = [("update", i.to_bytes(4, "little"), bytes(4), 0) for i in range(3)]
-        ops += [("update", (0).to_bytes(4, "little"), b"abcd", 0), ("update", (1).to_bytes(4, "little"), b"x" * 4, 2),
-                ("update", (9).to_bytes(4, "little"), b"y" * 4, 2), ("update", (0).to_bytes(4, "little"), b"z" * 4, 1)]
+        ops += [("update", b"\0\0\0\0", b"abcd", 0), ("update", b"\1\0\0\0", b"x" * 4, 2),
+                ("update", b"\x09\0\0\0", b"y" * 4, 2), ("update", b"\0\0\0\0", b"z" * 4, 1)]
         assert run_sequence(pair, ops) is None
         assert pair.ours.lookup(0) == b"abcd"
     finally:
@@ -124,7 +124,8 @@ CREATE_CASES = [
     ("array", 4, 8, 4, Flag.RDONLY | Flag.WRONLY), ("percpu_array", 4, 8, 4, Flag.MMAPABLE),
     ("percpu_array", 4, 40000, 4, 0), ("array", 4, 8, 4, Flag.PRESERVE_ELEMS),
     ("hash", 0, 8, 4, 0), ("hash", 4, 8, 0, 0), ("hash", 600, 8, 4, 0), ("hash", 4, 8, 4, Flag.NO_COMMON_LRU),
-    ("hash", 4, 8, 4, Flag.MMAPABLE), ("lru_hash", 4, 8, 4, Flag.NO_PREALLOC), ("percpu_hash", 4, 40000, 4, 0),
+    ("hash", 4, 8, 4, Flag.MMAPABLE), ("lru_hash", 4, 8, 4, Flag.NO_PREALLOC),
+    ("percpu_hash", 4, 40000, 4, 0),
     ("queue", 4, 8, 4, 0), ("queue", 0, 0, 4, 0), ("stack", 0, 8, 0, 0), ("queue", 0, 8, 4, Flag.NO_PREALLOC),
     ("lpm_trie", 8, 8, 4, 0), ("lpm_trie", 4, 8, 4, NO_PREALLOC), ("lpm_trie", 261, 8, 4, NO_PREALLOC),
     ("lpm_trie", 8, 0, 4, NO_PREALLOC), ("lpm_trie", 260, 1, 4, NO_PREALLOC),

@@ -12,6 +12,7 @@ arena, the helpers add that base.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 
 from ...memory import PAGE
 from .base import Flag, KeyLike, Map, Storage
@@ -35,7 +36,8 @@ class Arena(Map):
     def check(self) -> None:
         """``arena_map_alloc``'s checks."""
         if self.key_size or self.value_size or not self.max_entries or not self.flags & Flag.MMAPABLE:
-            self.fail(errno.EINVAL, "create", "arenas need key/value size 0, max_entries pages, BPF_F_MMAPABLE")
+            self.fail(errno.EINVAL, "create", "arenas need key/value size 0, max_entries pages, "
+                      "BPF_F_MMAPABLE")
         if self.max_entries > (4 << 30) // PAGE:
             self.fail(errno.E2BIG, "create", "arenas are at most 4 GiB")
 
@@ -67,9 +69,8 @@ class Arena(Map):
     def lookup(self, key: KeyLike = None, flags: int = 0) -> bytes:
         """Arenas have no elements (EINVAL): use :meth:`view`."""
         self.fail(errno.EINVAL, "lookup", "arenas are accessed through view()")
-        raise AssertionError  # pragma: no cover
 
-    def keys(self):  # type: ignore[no-untyped-def, override]
+    def keys(self) -> Iterator[bytes]:
         """Arenas have no keys."""
         self.fail(errno.EINVAL, "get_next_key")
 

@@ -9,6 +9,7 @@ EEXIST, delete EINVAL; ``get_next_key`` of an index past the end restarts at 0.
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 
 from .base import (
     BPF_NOEXIST,
@@ -35,7 +36,8 @@ class ArrayMap(Map):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self.storage = Storage(self.name or self.type_name, self.slot_size * self.max_entries * self.slots_per)
+        size = self.slot_size * self.max_entries * self.slots_per
+        self.storage = Storage(self.name or self.type_name, size)
 
     @property
     def slots_per(self) -> int:
@@ -45,7 +47,7 @@ class ArrayMap(Map):
     def check(self) -> None:
         """``array_map_alloc_check``."""
         if self.max_entries == 0 or self.key_size != 4 or self.value_size == 0:
-            self.fail(errno.EINVAL, "create", "array maps need key_size 4 and non-zero value_size, max_entries")
+            self.fail(errno.EINVAL, "create", "array maps need key_size 4, a value_size and max_entries")
         if self.flags & Flag.PRESERVE_ELEMS and self.type_id != 4:
             self.fail(errno.EINVAL, "create", "BPF_F_PRESERVE_ELEMS is for perf event arrays")
         if self.percpu and self.flags & (Flag.MMAPABLE | Flag.NUMA_NODE):
@@ -93,7 +95,8 @@ class ArrayMap(Map):
         if self.percpu:
             for cpu in range(self.ncpus):
                 chunk = raw[cpu * self.slot_size:cpu * self.slot_size + self.value_size]
-                self.storage.buf[start + cpu * self.slot_size:start + cpu * self.slot_size + self.value_size] = chunk
+                at = start + cpu * self.slot_size
+                self.storage.buf[at:at + self.value_size] = chunk
         else:
             self.storage.buf[start:start + self.value_size] = raw
 
@@ -133,7 +136,7 @@ class ArrayMap(Map):
         self.storage.buf[start:start + self.value_size] = value
         return 0
 
-    def prog_items(self, cpu: int) -> object:
+    def prog_items(self, cpu: int) -> Iterator[tuple[bytes, int]]:
         """Every index in order (``bpf_for_each_map_elem``)."""
         return ((i.to_bytes(4, "little"), self.offset(i, cpu if self.percpu else 0))
                 for i in range(self.max_entries))

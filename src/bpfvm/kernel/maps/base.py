@@ -20,7 +20,7 @@ import mmap
 import os
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NoReturn
 
 from ...errors import MapError
 from ...memory import PAGE, map_file_pages
@@ -156,6 +156,8 @@ def map_by_fd(fd: int) -> Map:
 
 
 KeyLike = bytes | bytearray | memoryview | int | None
+#: ``(keys, values, next key)`` of a batch lookup.
+Batch = tuple[list[bytes], list[bytes], bytes | None]
 
 
 class Map:
@@ -184,7 +186,9 @@ class Map:
         if cls is Map:
             from .table import map_kind
 
-            cls = map_kind(type).impl
+            impl = map_kind(type).impl
+            assert impl is not None  # map_kind refuses unimplemented types
+            cls = impl
         return super().__new__(cls)
 
     def __init__(self, type: Any, key_size: int, value_size: int, max_entries: int,  # noqa: A002
@@ -215,7 +219,9 @@ class Map:
         flags = self.flags
         if flags & ~self.allowed_flags:
             self.fail(errno.EINVAL, "create", f"flags {flags:#x} not allowed for {self.type_name}")
-        if flags & Flag.RDONLY and flags & Flag.WRONLY or flags & Flag.RDONLY_PROG and flags & Flag.WRONLY_PROG:
+        both = Flag.RDONLY | Flag.WRONLY
+        both_prog = Flag.RDONLY_PROG | Flag.WRONLY_PROG
+        if flags & both == both or flags & both_prog == both_prog:
             self.fail(errno.EINVAL, "create", "both read-only and write-only")
         if min(self.key_size, self.value_size, self.max_entries) < 0 or self.max_entries >= 1 << 32:
             self.fail(errno.EINVAL, "create", "negative size")
@@ -223,7 +229,7 @@ class Map:
     def check(self) -> None:
         """The family's ``map_alloc_check``; raises :class:`MapError`."""
 
-    def fail(self, code: int, op: str, detail: str = "") -> None:
+    def fail(self, code: int, op: str, detail: str = "") -> NoReturn:
         """Raise the :class:`MapError` ``code`` for ``op`` on this map."""
         raise MapError(code, op, self.name or self.type_name, detail)
 
@@ -275,7 +281,6 @@ class Map:
     def lookup(self, key: KeyLike = None, flags: int = 0) -> bytes:
         """``BPF_MAP_LOOKUP_ELEM``: the value of ``key``. Raises MapError (ENOENT …)."""
         self.fail(errno.EINVAL, "lookup")
-        raise AssertionError  # pragma: no cover
 
     def update(self, key: KeyLike, value: KeyLike, flags: int = BPF_ANY) -> None:
         """``BPF_MAP_UPDATE_ELEM``: set ``key`` to ``value`` under ``flags``."""
@@ -289,15 +294,13 @@ class Map:
         """``BPF_MAP_GET_NEXT_KEY``: the key after ``key`` (the first for None or a missing key);
         MapError ENOENT after the last."""
         self.fail(errno.EINVAL, "get_next_key")
-        raise AssertionError  # pragma: no cover
 
     def lookup_and_delete(self, key: KeyLike = None, flags: int = 0) -> bytes:
         """``BPF_MAP_LOOKUP_AND_DELETE_ELEM`` (pop for queues and stacks; hashes); other types
         fail with the kernel's ENOTSUPP (524)."""
         self.fail(ENOTSUPP, "lookup_and_delete", f"not supported by {self.type_name} maps")
-        raise AssertionError  # pragma: no cover
 
-    def keys(self) -> Iterator[bytes]:  # type: ignore[override]
+    def keys(self) -> Iterator[bytes]:
         """Keys in ``get_next_key`` order (a snapshot-free walk, as bpftool does)."""
         key: bytes | None = None
         while True:
@@ -310,17 +313,17 @@ class Map:
             yield key
 
     # -- batch operations (kernel generic_map_*_batch) -------------------------------------
-    def lookup_batch(self, start: KeyLike = None, count: int = 0) -> tuple[list[bytes], list[bytes], bytes | None]:
+    def lookup_batch(self, start: KeyLike = None, count: int = 0) -> Batch:
         """``BPF_MAP_LOOKUP_BATCH``: up to ``count`` (0: all) ``(keys, values, next)`` from the key
         after ``start`` (the first if None); ``next`` is None when the walk is done."""
         return self._batch(start, count, delete=False)
 
     def lookup_and_delete_batch(self, start: KeyLike = None,
-                                count: int = 0) -> tuple[list[bytes], list[bytes], bytes | None]:
+                                count: int = 0) -> Batch:
         """``BPF_MAP_LOOKUP_AND_DELETE_BATCH``: like :meth:`lookup_batch`, deleting what it returns."""
         return self._batch(start, count, delete=True)
 
-    def _batch(self, start: KeyLike, count: int, *, delete: bool) -> tuple[list[bytes], list[bytes], bytes | None]:
+    def _batch(self, start: KeyLike, count: int, *, delete: bool) -> Batch:
         keys: list[bytes] = []
         nxt: bytes | None = None if start is None else self.key_bytes(start, "lookup_batch")
         while not count or len(keys) < count:
@@ -341,7 +344,8 @@ class Map:
     def update_batch(self, keys: Iterable[KeyLike], values: Iterable[KeyLike], flags: int = BPF_ANY) -> int:
         """``BPF_MAP_UPDATE_BATCH``: update pairs in order; stops at the first failure (MapError
         with ``.count`` = pairs done).  Returns the count."""
-        return self._each("update_batch", zip(keys, values, strict=True), lambda kv: self.update(*kv, flags))
+        pairs = zip(keys, values, strict=True)
+        return self._each("update_batch", pairs, lambda kv: self.update(kv[0], kv[1], flags))
 
     def delete_batch(self, keys: Iterable[KeyLike]) -> int:
         """``BPF_MAP_DELETE_BATCH``: delete keys in order; stops at the first failure."""
@@ -421,7 +425,7 @@ class Map:
         if self.percpu and (isinstance(value, int) or len(bytes(value)) == self.value_size):
             one = self._bytes(value, self.value_size, "update", "value").ljust(self.slot_size, b"\0")
             return one * self.ncpus
-        return value  # type: ignore[no-any-return]
+        return value
 
     # -- program side (helpers); families override -----------------------------------------
     def prog_lookup(self, key: bytes, cpu: int) -> int | None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import errno
 import random
+from collections.abc import Iterator
 
 from .base import BPF_ANY, KMALLOC_MAX_SIZE, Flag, KeyLike, Map
 
@@ -163,9 +164,8 @@ class BloomFilterMap(Map):
     def get_next_key(self, key: KeyLike = None) -> bytes:
         """Bloom filters cannot iterate: EOPNOTSUPP."""
         self.fail(errno.EOPNOTSUPP, "get_next_key")
-        raise AssertionError  # pragma: no cover
 
-    def keys(self):  # type: ignore[no-untyped-def, override]
+    def keys(self) -> Iterator[bytes]:
         """Not iterable: EOPNOTSUPP."""
         self.fail(errno.EOPNOTSUPP, "get_next_key")
 

@@ -190,7 +190,8 @@ def _uint(btf: _Btf, tid: int, where: str) -> int:
         raise ElfError(f"{btf.label}: {where}: __uint member is not a pointer (BTF type id {tid})")
     _, arr = btf.resolve(ptr.size_or_type, where)
     if arr.kind != _ARRAY:
-        raise ElfError(f"{btf.label}: {where}: __uint member is not a pointer to an array (BTF type id {tid})")
+        raise ElfError(f"{btf.label}: {where}: __uint member is not a pointer to an array "
+                       f"(BTF type id {tid})")
     return arr.extra[2]
 
 

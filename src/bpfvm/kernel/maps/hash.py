@@ -28,7 +28,6 @@ from .base import (
     BPF_NOEXIST,
     ENOTSUPP,
     KMALLOC_MAX_SIZE,
-    MAX_BPF_STACK,
     MAX_STORAGE,
     PCPU_MIN_UNIT_SIZE,
     Flag,
@@ -56,7 +55,8 @@ class HashMap(Map):
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if self.lru and self.flags & Flag.NO_COMMON_LRU:
             self.max_entries = _round_to_cpus(self.max_entries, self.ncpus)
-        self.storage = Storage(self.name or self.type_name, self.slot_size * self.max_entries * self.slots_per)
+        size = self.slot_size * self.max_entries * self.slots_per
+        self.storage = Storage(self.name or self.type_name, size)
         self._index: OrderedDict[bytes, int] = OrderedDict()
         self._free = list(range(self.max_entries - 1, -1, -1))
         self._order: tuple[int, dict[bytes, int], list[bytes]] = (-1, {}, [])
@@ -77,7 +77,7 @@ class HashMap(Map):
         if self.max_entries == 0 or self.key_size == 0 or self.value_size == 0:
             self.fail(errno.EINVAL, "create", "key_size, value_size and max_entries must be non-zero")
         if self.key_size + self.value_size >= KMALLOC_MAX_SIZE - _HTAB_ELEM:
-            self.fail(errno.E2BIG, "create", f"key_size + value_size {self.key_size + self.value_size} too large")
+            self.fail(errno.E2BIG, "create", f"key_size + value_size = {self.key_size + self.value_size}")
         if self.percpu and self.slot_size > PCPU_MIN_UNIT_SIZE:
             self.fail(errno.E2BIG, "create", f"per-CPU value_size {self.value_size} too large")
         if self.slot_size * self.max_entries * (self.ncpus if self.percpu else 1) > MAX_STORAGE:
@@ -135,7 +135,8 @@ class HashMap(Map):
     def _zero(self, slot: int) -> None:
         assert self.storage is not None
         start = self.offset(slot)
-        self.storage.buf[start:start + self.slot_size * self.slots_per] = bytes(self.slot_size * self.slots_per)
+        size = self.slot_size * self.slots_per
+        self.storage.buf[start:start + size] = bytes(size)
 
     def _remove(self, key: bytes) -> bool:
         slot = self._index.pop(key, None)
@@ -189,7 +190,7 @@ class HashMap(Map):
             self.fail(errno.ENOENT, "get_next_key", "no more keys")
         return order[at + 1]
 
-    def keys(self) -> Iterator[bytes]:  # type: ignore[override]
+    def keys(self) -> Iterator[bytes]:
         """Keys in iteration order (a snapshot)."""
         return iter(list(self._index))
 

@@ -130,7 +130,8 @@ def map_push_elem(vm: VM, r1: int, r2: int = 0, r3: int = 0, r4: int = 0, r5: in
     """``long bpf_map_push_elem(map, value, flags)`` (queue, stack, bloom filter)."""
     m = _binding(vm, r1, (QueueMap, BloomFilterMap)).map
     value = vm.memory.read(r2, m.value_size, pc=vm.pc)
-    return _r0(m.prog_push(value, r3))  # type: ignore[union-attr]
+    assert isinstance(m, QueueMap | BloomFilterMap)
+    return _r0(m.prog_push(value, r3))
 
 
 def _pop_or_peek(vm: VM, r1: int, r2: int, *, delete: bool) -> int:

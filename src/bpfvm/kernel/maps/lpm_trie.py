@@ -3,7 +3,8 @@
 A key is ``struct bpf_lpm_trie_key_u8 { __u32 prefixlen; __u8 data[]; }``: ``prefixlen`` in host
 order, ``data`` in network order (most significant bit first).  Lookup (from programs *and*
 user space) finds the longest stored prefix that matches the first ``prefixlen`` bits of the
-key (none for a ``prefixlen`` longer than the data); update and delete are by exact prefix.  A full trie is ENOSPC, a prefix longer than the
+key (none for a ``prefixlen`` longer than the data); update and delete are by exact prefix.
+A full trie is ENOSPC, a prefix longer than the
 data EINVAL, NOEXIST/EXIST as for hashes.  The map must be created with
 ``BPF_F_NO_PREALLOC``; ``key_size`` is 5..260, ``value_size`` at least 1.
 
@@ -16,6 +17,7 @@ last stored (data bits past the prefix included), as the kernel's nodes keep the
 from __future__ import annotations
 
 import errno
+from collections.abc import Iterator
 
 from .base import BPF_EXIST, BPF_NOEXIST, KMALLOC_MAX_SIZE, Flag, KeyLike, Map, Storage
 
@@ -45,9 +47,10 @@ class LpmTrieMap(Map):
 
     def check(self) -> None:
         """``trie_alloc``'s checks."""
-        if (self.max_entries == 0 or not self.flags & Flag.NO_PREALLOC or not 5 <= self.key_size <= 4 + _MAX_DATA
-                or self.value_size < 1 or self.value_size > KMALLOC_MAX_SIZE):
-            self.fail(errno.EINVAL, "create", "LPM tries need BPF_F_NO_PREALLOC, key_size 5..260, value_size >= 1")
+        sizes_ok = 5 <= self.key_size <= 4 + _MAX_DATA and 1 <= self.value_size <= KMALLOC_MAX_SIZE
+        if self.max_entries == 0 or not self.flags & Flag.NO_PREALLOC or not sizes_ok:
+            self.fail(errno.EINVAL, "create", "LPM tries need BPF_F_NO_PREALLOC, key_size 5..260, "
+                      "value_size >= 1")
 
     def _split(self, key: bytes, *, exact: bool, op: str) -> tuple[int, int] | None:
         plen = int.from_bytes(key[:4], "little")
@@ -101,7 +104,7 @@ class LpmTrieMap(Map):
             self.fail(errno.ENOENT, "get_next_key", "no more prefixes")
         return self._nodes[order[at + 1]][0]
 
-    def keys(self):  # type: ignore[no-untyped-def, override]
+    def keys(self) -> Iterator[bytes]:
         """Stored prefixes in post-order."""
         return iter([self._nodes[k][0] for k in sorted(self._nodes, key=_postorder)])
 

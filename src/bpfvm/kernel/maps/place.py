@@ -158,8 +158,12 @@ def _resolve_one(insn: Insn, space: MapSpace) -> Insn:
     if insn.src == _PSEUDO_MAP_VALUE:
         offset = insn.imm_hi & 0xFFFF_FFFF
         if not isinstance(m, ArrayMap) or offset >= m.value_size:
-            raise ProgramError(f"lddw: map value offset {offset} of {m!r} (array maps only, inside the value)",
-                               insn.pc) from MapError(errno.EINVAL, "lddw", m.name)
+            raise ProgramError(f"lddw: map value offset {offset} of {m!r} (array maps only, inside "
+                               "the value)", insn.pc) from MapError(errno.EINVAL, "lddw", m.name)
         value = binding.address(m.offset(0) + offset)
     lo, hi = value & 0xFFFF_FFFF, value >> 32
-    return insn._replace(src=0, imm=lo - (1 << 32) if lo >> 31 else lo, imm_hi=hi - (1 << 32) if hi >> 31 else hi)
+    return insn._replace(src=0, imm=_s32(lo), imm_hi=_s32(hi))
+
+
+def _s32(value: int) -> int:
+    return value - (1 << 32) if value >> 31 else value

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 from collections import deque
+from collections.abc import Iterator
 
 from .base import BPF_EXIST, BPF_NOEXIST, KMALLOC_MAX_SIZE, Flag, KeyLike, Map
 
@@ -109,7 +110,7 @@ class QueueMap(Map):
         """The values in pop order."""
         return list(reversed(self._items)) if self.lifo else list(self._items)
 
-    def keys(self):  # type: ignore[no-untyped-def, override]
+    def keys(self) -> Iterator[bytes]:
         """Queue/stack maps have no keys to iterate (``get_next_key`` is EINVAL)."""
         self.fail(errno.EINVAL, "get_next_key", "queue/stack maps have no keys")
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import errno
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 from ...memory import PAGE
 from .base import Flag, KeyLike, Map, Storage
@@ -132,7 +132,9 @@ class RingBuf(Map):
             return None
         assert self.storage is not None
         length = _U32.unpack_from(self.storage.buf, data_offset - HDR_SIZE)[0]
-        return (length & ~(BUSY_BIT | DISCARD_BIT), length & (BUSY_BIT | DISCARD_BIT)) if length & BUSY_BIT else None
+        if not length & BUSY_BIT:
+            return None
+        return length & ~(BUSY_BIT | DISCARD_BIT), length & (BUSY_BIT | DISCARD_BIT)
 
     def output(self, data: bytes, flags: int = 0) -> int:
         """``bpf_ringbuf_output``: 0, -EINVAL for bad flags, -EAGAIN when there is no room."""
@@ -184,9 +186,8 @@ class RingBuf(Map):
     def lookup(self, key: KeyLike = None, flags: int = 0) -> bytes:
         """Ring buffers have no elements: ENOTSUPP (the kernel's -ENOTSUPP)."""
         self.fail(errno.EOPNOTSUPP, "lookup", "ring buffers are read with consume()")
-        raise AssertionError  # pragma: no cover
 
-    def keys(self):  # type: ignore[no-untyped-def, override]
+    def keys(self) -> Iterator[bytes]:
         """Ring buffers have no keys."""
         self.fail(errno.EOPNOTSUPP, "get_next_key")
 
