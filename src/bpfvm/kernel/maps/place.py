@@ -44,6 +44,8 @@ class MapPlacement:
     program: Program
     addresses: dict[str, int] = field(default_factory=dict)
     maps: dict[str, Map] = field(default_factory=dict)
+    #: Definitions the kernel would refuse, by map name: raised when code refers to the map.
+    errors: dict[str, MapError] = field(default_factory=dict)
 
 
 def is_kernel_style(program: Program) -> bool:
@@ -55,8 +57,9 @@ def place_maps(vm: VM, program: Program) -> MapPlacement | None:
     """Create and attach ``program``'s maps in ``vm`` (``vm.map_space.reuse``: existing maps to
     use by name, as libbpf's ``bpf_map__reuse_fd``); None for programs that are not kernel-style.
 
-    Raises :class:`MapError` for a definition the kernel would refuse (naming the map) and
-    :class:`ProgramError` for a relocation against an unknown map.
+    Raises :class:`MapError` for a definition the kernel would refuse (naming the map) when the
+    code refers to that map (libbpf refuses the whole object; bpfvm runs the programs that do
+    not use it), and :class:`ProgramError` for a relocation against an unknown map.
     """
     if not is_kernel_style(program):
         return None
@@ -64,7 +67,11 @@ def place_maps(vm: VM, program: Program) -> MapPlacement | None:
     reuse = space.reuse
     placement = MapPlacement(program)
     for d in program.maps:
-        m = reuse.get(d.name) or create(d, space.cpus)
+        try:
+            m = reuse.get(d.name) or create(d, space.cpus)
+        except MapError as exc:
+            placement.errors[d.name] = exc
+            continue
         placement.maps[d.name] = m
         placement.addresses[f"map:{d.name}"] = space.attach(m).handle
     for seg in program.segments:
@@ -102,6 +109,8 @@ def _retarget(program: Program, placement: MapPlacement) -> list[Reloc]:
     for reloc in program.relocs:
         if reloc.site == "code" and reloc.target in _MAP_SECTIONS:
             name = names.get((reloc.target, reloc.addend))
+            if name in placement.errors:
+                raise placement.errors[name]
             if name is None or name not in placement.maps:
                 raise ProgramError(f"{program.name}: lddw at insn #{reloc.offset // 8} refers to "
                                    f"{reloc.target}+{reloc.addend}, which is not a map", reloc.offset // 8)
