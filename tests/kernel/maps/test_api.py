@@ -34,7 +34,8 @@ def test_dict_like_access_and_errors() -> None:
     m[80] = 1
     m[(443).to_bytes(4, "little")] = struct.pack("<I", 2)
     assert m[80] == b"\1\0\0\0" and len(m) == 2 and 80 in m and 81 not in m
-    assert dict(m.items()) == {(80).to_bytes(4, "little"): b"\1\0\0\0", (443).to_bytes(4, "little"): b"\2\0\0\0"}
+    assert dict(m.items()) == {(80).to_bytes(4, "little"): b"\1\0\0\0",
+                               (443).to_bytes(4, "little"): b"\2\0\0\0"}
     with pytest.raises(KeyError):
         m[81]
     del m[80]
