@@ -8,7 +8,8 @@ bytes run in the kernel and in bpfvm (where the fd is :attr:`bpfvm.Map.fd`):
 * **array histogram** — per packet: ``bpf_map_lookup_elem(&hist, len & 63)`` and ``+= 1``.
 
 ``len`` is the u32 at offset 0 of the context: ``__sk_buff.len`` in the kernel (a socket
-filter test-run with a 60-byte packet: 46 after the Ethernet header), a 4-byte context in bpfvm.  Each program also exists in a
+filter test-run with a 60-byte packet: 46 after the Ethernet header), a 4-byte context in
+bpfvm.  Each program also exists in a
 *looped* form (``LOOP`` packets per run, key varying) that amortises the cost of entering a
 program, which is large for bpfvm (a Python call) and small for ``BPF_PROG_TEST_RUN``'s
 in-kernel repeat loop.  Results (the map contents) must agree before times are printed.
@@ -66,7 +67,8 @@ def program(kind: str, fd: int, *, looped: bool) -> bytes:
     if not looped:
         body = [make("mov64_reg", dst=6, src=8), make("and64_imm", dst=6, imm=mask), *_body(kind, fd)]
         return encode([*head, *body, make("mov64_imm", dst=0, imm=0), make("exit")])
-    body = [make("mov64_reg", dst=6, src=8), make("add64_reg", dst=6, src=7), make("and64_imm", dst=6, imm=mask),
+    body = [make("mov64_reg", dst=6, src=8), make("add64_reg", dst=6, src=7),
+            make("and64_imm", dst=6, imm=mask),
             *_body(kind, fd), make("add64_imm", dst=7, imm=1)]
     loop = [make("mov64_imm", dst=7, imm=0), *body]
     back = -(_width(body) + 1)
@@ -130,7 +132,8 @@ def _kernel_run(code: bytes, repeat: int) -> float | str:
     if loaded.fd < 0:
         return f"verifier: {linux.verifier_error(loaded.log) or loaded.errno}"
     try:
-        durations = [linux.test_run(loaded.fd, data_in=bytes(60), repeat=repeat).duration_ns for _ in range(3)]
+        packet = bytes(60)
+        durations = [linux.test_run(loaded.fd, data_in=packet, repeat=repeat).duration_ns for _ in range(3)]
         linux.test_run(loaded.fd, data_in=bytes(60), repeat=1)
         return float(min(durations))
     finally:

@@ -17,8 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bpfvm.kernel.maps import Flag  # noqa: E402
 from tests.kernel.maps.oracle import Pair, kernel_maps_available, random_ops, run_sequence  # noqa: E402
+
+from bpfvm.kernel.maps import Flag  # noqa: E402
 
 SHAPES = ("array", "percpu_array", "hash", "percpu_hash", "queue", "stack", "lpm_trie", "bloom_filter")
 
@@ -61,7 +62,8 @@ def main() -> int:
         finally:
             pair.close()
         if found is not None:
-            print(f"seed {seed}: {name} key {key_size} value {value_size} entries {entries} flags {flags:#x}: "
+            print(f"seed {seed}: {name} key {key_size} value {value_size} entries {entries} "
+                  f"flags {flags:#x}: "
                   f"op {found[0]!r}: bpfvm {found[1]}, kernel {found[2]}")
             return 1
     print(f"{args.seeds} seeds x {args.ops} ops: no divergence ({time.perf_counter() - began:.1f} s)")
