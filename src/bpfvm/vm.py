@@ -110,6 +110,8 @@ class VM:
         self._compiled: dict[int, Compiled] = {}
         self._addresses: dict[int, dict[str, int]] = {}
         self._running: Compiled | None = None
+        self._map_space: Any = None
+        self._placements: dict[int, Any] = {}
         if sys.getrecursionlimit() < 4 * max_call_depth + 1000:
             sys.setrecursionlimit(4 * max_call_depth + 1000)
 
@@ -140,6 +142,22 @@ class VM:
             self._kernel_helpers = VmHelpers(self.helpers, self.kernel)
         return self._kernel_helpers
 
+    @property
+    def map_space(self) -> Any:
+        """The maps attached to this VM (:class:`bpfvm.kernel.maps.MapSpace`), created on first use."""
+        if self._map_space is None:
+            from .kernel.maps.space import MapSpace
+
+            self._map_space = MapSpace(self.memory)
+        return self._map_space
+
+    def maps(self, program: Program) -> dict[str, Any]:
+        """The maps of ``program`` in this VM by name (its map definitions, and its global data
+        sections ``.data``, ``.bss``, ``.rodata`` … as single-element array maps)."""
+        self.compile(program)
+        placement = self._placements.get(id(program))
+        return dict(placement.maps) if placement is not None else {}
+
     # -- loading -----------------------------------------------------------------------------
     def program(self, code: bytes | bytearray | memoryview | Program) -> Program:
         """Decode raw bytecode into a Program (cached), or return a Program as is."""
@@ -168,7 +186,13 @@ class VM:
         mark = self.memory.mark()
         try:
             addresses = self._place(program)
-            linked = dataclasses.replace(program, insns=link(program, addresses))
+            placement = self._placements.get(id(program))
+            insns = link(placement.program if placement is not None else program, addresses)
+            if any(i.opcode == 0x18 and i.src in (1, 2, 5, 6) for i in insns):
+                from .kernel.maps.place import resolve_pseudo
+
+                insns = resolve_pseudo(insns, self.map_space)
+            linked = dataclasses.replace(program, insns=insns)
             options: dict[str, Any] = {}
             if self.engine == "jit":
                 options = {"use_cache": self.jit_cache, "bounded": self.max_instructions is not None,
@@ -198,7 +222,16 @@ class VM:
     def _place(self, program: Program) -> dict[str, int]:
         code = self.memory.map(f"code:{program.name}", encode(program.insns), writable=False, align=8)
         addresses = {"code": code.base}
+        if program.maps or program.segments:
+            from .kernel.maps.place import place_maps
+
+            placement = place_maps(self, program)
+            if placement is not None:
+                self._placements[id(program)] = placement
+                addresses.update(placement.addresses)
         for seg in program.segments:
+            if seg.name in addresses:
+                continue
             region = self.memory.map(f"{program.name}:{seg.name}", seg.data, writable=seg.writable,
                                      align=max(seg.align, 1))
             addresses[seg.name] = region.base
@@ -282,14 +315,19 @@ class VM:
         return ((r0 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
 
     def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...],
-              at_return: Callable[[VM], None] | None = None) -> int:
-        budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
+              at_return: Callable[[VM], None] | None = None, budget: int | None = None) -> int:
+        if budget is None:
+            budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
+            if self._running is None and self._kernel is not None:
+                self._kernel.state["tail_calls"] = 0
         outer, self._running = self._running, compiled
+        jump: Any = None
         try:
             r0, _ = compiled.call(start, regs, budget, self.timeout)
             if at_return is not None:  # still "running": atexit handlers may call guest code
                 at_return(self)
         except ProgramExit as stop:
+            jump = stop if hasattr(stop, "target") else None  # bpf_tail_call: run its target below
             r0 = stop.value & _M64
         except VmTrap as trap:
             _locate(trap, compiled.program)
@@ -297,7 +335,20 @@ class VM:
         finally:
             self.instructions = compiled.executed
             self._running = outer
+        if jump is not None:
+            used = self.instructions
+            r0 = self._tail_call(jump, compiled, budget - used if budget < UNBOUNDED else UNBOUNDED)
+            self.instructions += used
         return r0
+
+    def _tail_call(self, jump: Any, caller: Compiled, budget: int) -> int:
+        """Run the target of a ``bpf_tail_call`` (a function of the caller or a Program)."""
+        target = jump.target
+        if isinstance(target, Program):
+            compiled, start = self.compile(target), _entry(target, None)
+        else:
+            compiled, start = caller, target.start
+        return self._call(compiled, start, (jump.ctx,), budget=budget)
 
     def call(self, address: int, *args: int) -> int:
         """Call the guest function at code ``address`` from inside an intrinsic (qsort's
