@@ -152,7 +152,9 @@ def test_timers_fire_on_the_virtual_clock(vm: bpfvm.VM, program: bpfvm.Program) 
     clock.advance(499)
     assert vm.globals(program)["fired"] == 0
     clock.advance(1)
-    assert vm.globals(program)["fired"] == 1 and vm.globals(program)["fired_value"] == timer
+    assert vm.globals(program)["fired"] == 1
+    value = vm.globals(program)["fired_value"]  # the map value holding the timer: here .bss
+    assert isinstance(value, int) and value <= timer < value + 4096
     assert vm.run(program, entry="disarm") == 0  # it already fired
 
 
