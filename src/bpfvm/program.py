@@ -148,6 +148,9 @@ class Program:
     frame_size: int | None = None
     #: Maps the object defines (kernel-style objects), created when a VM places the program.
     maps: tuple[MapDef, ...] = ()
+    #: Instructions poisoned by CO-RE relocations that the target BTF cannot satisfy (pc → which
+    #: relocation and type); they trap when reached, and the trap names the relocation.
+    core_poison: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:

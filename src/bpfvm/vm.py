@@ -447,7 +447,12 @@ def _entry(program: Program, entry: str | None) -> int:
 
 
 def _locate(trap: VmTrap, program: Program) -> None:
-    """Add the source position of the trapping pc, when the program has line information."""
+    """Add the source position of the trapping pc, when the program has line information, and
+    which CO-RE relocation poisoned it, if one did."""
+    poison = program.core_poison.get(trap.pc)
+    if poison is not None and poison not in trap.args[0]:
+        trap.reason = poison
+        trap.args = (f"{trap.args[0]}: {poison}",)
     where = program.lines.get(trap.pc)
     if where is not None and not getattr(trap, "where", None):
         trap.where = f"{where[0]}:{where[1]}"  # type: ignore[attr-defined]

@@ -7,6 +7,7 @@ without a traceback.
 """
 
 from . import asm as _asm  # noqa: F401  (registers asm, disasm)
+from . import btf as _btf  # noqa: F401  (registers btf, skel)
 from . import cc as _cc  # noqa: F401  (registers cc)
 from . import debug as _debug  # noqa: F401  (registers debug)
 from . import doom as _doom  # noqa: F401  (registers doom)
