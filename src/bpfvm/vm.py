@@ -85,6 +85,8 @@ class VM:
                              stack_size=(stack_size or MAX_FRAME) * max_call_depth)
         self.heap_region: Region = self.memory.map("heap", heap_size, writable=True)
         self._heap: Any = None
+        self._kernel: Any = None
+        self._kernel_helpers: Any = None
         self.stdin: BinaryIO = stdin or sys.stdin.buffer
         self.stdout: BinaryIO = stdout or sys.stdout.buffer
         self.stderr: BinaryIO = stderr or sys.stderr.buffer
@@ -108,6 +110,8 @@ class VM:
         self._compiled: dict[int, Compiled] = {}
         self._addresses: dict[int, dict[str, int]] = {}
         self._running: Compiled | None = None
+        self._map_space: Any = None
+        self._placements: dict[int, Any] = {}
         if sys.getrecursionlimit() < 4 * max_call_depth + 1000:
             sys.setrecursionlimit(4 * max_call_depth + 1000)
 
@@ -119,6 +123,40 @@ class VM:
 
             self._heap = Heap(self.memory, self.heap_region)
         return self._heap
+
+    @property
+    def kernel(self) -> Any:
+        """The kernel environment helpers run in (bpfvm.kernel.helpers.env.KernelEnv: clock,
+        task, trace log, host buffers …), created on first use."""
+        if self._kernel is None:
+            from .kernel.helpers.env import KernelEnv
+
+            self._kernel = KernelEnv(self)
+        return self._kernel
+
+    def _helper_table(self) -> Mapping[int, Callable[..., Any]]:
+        """``vm.helpers`` over the kernel's implemented helpers (bpfvm.kernel.helpers)."""
+        if self._kernel_helpers is None:
+            from .kernel.helpers.dispatch import VmHelpers
+
+            self._kernel_helpers = VmHelpers(self.helpers, self.kernel)
+        return self._kernel_helpers
+
+    @property
+    def map_space(self) -> Any:
+        """The maps attached to this VM (:class:`bpfvm.kernel.maps.MapSpace`), created on first use."""
+        if self._map_space is None:
+            from .kernel.maps.space import MapSpace
+
+            self._map_space = MapSpace(self.memory)
+        return self._map_space
+
+    def maps(self, program: Program) -> dict[str, Any]:
+        """The maps of ``program`` in this VM by name (its map definitions, and its global data
+        sections ``.data``, ``.bss``, ``.rodata`` … as single-element array maps)."""
+        self.compile(program)
+        placement = self._placements.get(id(program))
+        return dict(placement.maps) if placement is not None else {}
 
     # -- loading -----------------------------------------------------------------------------
     def program(self, code: bytes | bytearray | memoryview | Program) -> Program:
@@ -141,17 +179,26 @@ class VM:
             return compiled
         frame = self.frame_size(program)
         check_resolved(program)
+        from .kernel.helpers.dispatch import check_license
+
+        check_license(program, self.helpers)
         bound = self._bind(program)
         mark = self.memory.mark()
         try:
             addresses = self._place(program)
-            linked = dataclasses.replace(program, insns=link(program, addresses))
+            placement = self._placements.get(id(program))
+            insns = link(placement.program if placement is not None else program, addresses)
+            if any(i.opcode == 0x18 and i.src in (1, 2, 5, 6) for i in insns):
+                from .kernel.maps.place import resolve_pseudo
+
+                insns = resolve_pseudo(insns, self.map_space)
+            linked = dataclasses.replace(program, insns=insns)
             options: dict[str, Any] = {}
             if self.engine == "jit":
                 options = {"use_cache": self.jit_cache, "bounded": self.max_instructions is not None,
                            "interruptible": self.interruptible}
             compiler = _jit_compile() if self.engine == "jit" else compile_program
-            compiled = compiler(linked, self.memory, self.helpers, frame_size=frame,
+            compiled = compiler(linked, self.memory, self._helper_table(), frame_size=frame,
                                 max_depth=self.max_call_depth, code_base=addresses["code"],
                                 intrinsics=bound, context=self, **options)
         except BaseException:
@@ -175,7 +222,16 @@ class VM:
     def _place(self, program: Program) -> dict[str, int]:
         code = self.memory.map(f"code:{program.name}", encode(program.insns), writable=False, align=8)
         addresses = {"code": code.base}
+        if program.maps or program.segments:
+            from .kernel.maps.place import place_maps
+
+            placement = place_maps(self, program)
+            if placement is not None:
+                self._placements[id(program)] = placement
+                addresses.update(placement.addresses)
         for seg in program.segments:
+            if seg.name in addresses:
+                continue
             region = self.memory.map(f"{program.name}:{seg.name}", seg.data, writable=seg.writable,
                                      align=max(seg.align, 1))
             addresses[seg.name] = region.base
@@ -186,17 +242,20 @@ class VM:
     def _bind(self, program: Program) -> dict[int, Callable[..., Any] | None]:
         if not program.externs:
             return {}
+        from .kernel.helpers.dispatch import kfunc_for
         from .libc import LIBC
 
         bound: dict[int, Callable[..., Any] | None] = {}
         missing: set[str] = set()
         for pc, name in program.externs.items():
             found = self.intrinsics.get(name) or LIBC.get(name)
-            if found is None:
+            if found is not None:
+                bound[pc] = found.bind(self, self.regs)
+            elif (kfunc := kfunc_for(name, self.kernel)) is not None:
+                bound[pc] = kfunc
+            else:
                 missing.add(name)
                 bound[pc] = None
-            else:
-                bound[pc] = found.bind(self, self.regs)
         if missing and not self.lazy_binding:
             raise ProgramError(f"{program.name}: no intrinsic for {', '.join(sorted(missing))} "
                                "(register them in vm.intrinsics, or pass lazy_binding=True)")
@@ -260,14 +319,19 @@ class VM:
         return ((r0 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
 
     def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...],
-              at_return: Callable[[VM], None] | None = None) -> int:
-        budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
+              at_return: Callable[[VM], None] | None = None, budget: int | None = None) -> int:
+        if budget is None:
+            budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
+            if self._running is None and self._kernel is not None:
+                self._kernel.state["tail_calls"] = 0
         outer, self._running = self._running, compiled
+        jump: Any = None
         try:
             r0, _ = compiled.call(start, regs, budget, self.timeout)
             if at_return is not None:  # still "running": atexit handlers may call guest code
                 at_return(self)
         except ProgramExit as stop:
+            jump = stop if hasattr(stop, "target") else None  # bpf_tail_call: run its target below
             r0 = stop.value & _M64
         except VmTrap as trap:
             _locate(trap, compiled.program)
@@ -275,7 +339,20 @@ class VM:
         finally:
             self.instructions = compiled.executed
             self._running = outer
+        if jump is not None:
+            used = self.instructions
+            r0 = self._tail_call(jump, compiled, budget - used if budget < UNBOUNDED else UNBOUNDED)
+            self.instructions += used
         return r0
+
+    def _tail_call(self, jump: Any, caller: Compiled, budget: int) -> int:
+        """Run the target of a ``bpf_tail_call`` (a function of the caller or a Program)."""
+        target = jump.target
+        if isinstance(target, Program):
+            compiled, start = self.compile(target), _entry(target, None)
+        else:
+            compiled, start = caller, target.start
+        return self._call(compiled, start, (jump.ctx,), budget=budget)
 
     def call(self, address: int, *args: int) -> int:
         """Call the guest function at code ``address`` from inside an intrinsic (qsort's
@@ -288,6 +365,19 @@ class VM:
             if trap.pc < 0:
                 raise VmTrap(trap.kind, self.pc, trap.reason, trap.addr) from trap
             raise
+
+    def invoke(self, address: int, *args: int) -> int:
+        """Call the guest function at code ``address`` (r1..r5 = ``args``) and return r0: from a
+        host function while a program runs (as :meth:`call`), or between runs (BPF timer
+        callbacks).  Raises :class:`ProgramError` if no compiled program has a function there."""
+        if self._running is not None:
+            return self.call(address, *args)
+        for key, compiled in list(self._compiled.items()):
+            offset = address - self._addresses[key]["code"]
+            starts = {f.start for f in compiled.program.functions.values()}
+            if offset >= 0 and offset % 8 == 0 and offset // 8 in starts:
+                return self._call(compiled, offset // 8, tuple(a & _M64 for a in args))
+        raise ProgramError(f"no function of a loaded program is at {address:#x}")
 
     # -- data by name ------------------------------------------------------------------------
     def address_of(self, program: Program, name: str) -> int:
