@@ -262,3 +262,52 @@ def test_unknown_program_and_type_are_clear_errors(build: Callable[[str], bpfvm.
         vm.test_run(build("xdp_ctx"), "nope", data=bytes(20))
     with pytest.raises(TestRunError, match="KPROBE programs have no test run"):
         vm.test_run(build("xdp_ctx"), data=bytes(20), prog_type="kprobe")
+
+
+def _ipv4_tcp54() -> bytes:
+    """The kernel selftests' pkt_v4 shape: Ethernet + IPv4 + TCP, 54 bytes."""
+    tcp = struct.pack(">HHIIBBHHH", 1000, 80, 1, 0, 0x50, 0x02, 512, 0, 0)
+    home = bytes([127, 0, 0, 1])
+    ip = struct.pack(">BBHHHBBH4s4s", 0x45, 0, 40, 0, 0, 64, 6, 0, home, home)
+    return b"\0" * 6 + b"\0" * 6 + b"\x08\x00" + ip + tcp
+
+
+@pytest.mark.kernel
+def test_xdp_encapsulation_golden_case(build: Callable[[str], bpfvm.Program]) -> None:
+    """The issue's golden case (as in the kernel selftests): a 54-byte IPv4 packet through an
+    encapsulating XDP program comes back XDP_TX with 74 bytes."""
+    packet = _ipv4_tcp54()
+    assert len(packet) == 54
+    result = _agree(build("xdp_encap"), packet)
+    assert isinstance(result, TestRunResult)
+    assert result.retval == 3 and len(result.data_out) == 74
+    assert result.data_out[23] == 4 and result.data_out[34:] == packet[14:]  # IPPROTO_IPIP, then the inner
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize(("size", "grow", "meta"), [
+    (60, 0, 0), (60, 40, -8), (60, -30, -4), (60, -50, 0), (60, 127, -33), (3520, 1, 0),
+    (5000, 100, -12), (5000, -100, 0), (9000, -128, -4), (3600, -90, 0)])
+def test_xdp_tail_meta_and_fragments(build: Callable[[str], bpfvm.Program], size: int, grow: int,
+                                     meta: int) -> None:
+    packet = bytearray((bytes(range(256)) * (size // 256 + 1))[:size])
+    packet[14], packet[15] = grow & 0xFF, meta & 0xFF
+    result = _agree(build("xdp_tail"), bytes(packet))
+    assert isinstance(result, TestRunResult)
+
+
+@pytest.mark.kernel
+@pytest.mark.parametrize("checksum", [0, 0x1234])
+def test_tc_nat_rewrites_with_checksums(build: Callable[[str], bpfvm.Program], checksum: int) -> None:
+    packet = bytearray(_ipv4_udp(9, b"payload!"))
+    ip_sum = 0
+    for i in range(14, 34, 2):
+        ip_sum += int.from_bytes(packet[i:i + 2], "big")
+    ip_sum = (ip_sum & 0xFFFF) + (ip_sum >> 16)
+    packet[24:26] = (~ip_sum & 0xFFFF).to_bytes(2, "big")
+    packet[40:42] = checksum.to_bytes(2, "big")
+    skb = bytes(192)
+    result = _agree(build("tc_nat"), bytes(packet), skb, ctx_size_out=192)
+    assert isinstance(result, TestRunResult)
+    assert result.data_out[30:34] == bytes([192, 168, 0, 9])
+    assert struct.unpack_from("<I", result.ctx_out, 8) == (17,)

@@ -205,8 +205,11 @@ class _Run(abc.ABC):
         vm = self.vm
         vm.compile(self.program)
         mark = vm.memory.mark()
+        packets = vm.kernel.state.setdefault("packets", {})  # the packet helpers find frames here
+        r1 = 0
         try:
             r1, packet = self.setup()
+            packets[r1] = self
             total, retval = 0, 0
             for _ in range(max(self.repeat, 1)):
                 start = time.perf_counter_ns()
@@ -214,6 +217,7 @@ class _Run(abc.ABC):
                 total += time.perf_counter_ns() - start
             data_out, ctx_out = self.outputs()
         finally:
+            packets.pop(r1, None)
             vm.memory.release(mark)
         duration = min(total // max(self.repeat, 1), 0xFFFF_FFFF)
         return _finish(retval, data_out, ctx_out, duration, data_size_out, ctx_size_out)
@@ -271,7 +275,10 @@ def _finish(
 
 
 class _XdpRun(_Run):
-    """``bpf_prog_test_run_xdp`` (no live frames, no fragments)."""
+    """``bpf_prog_test_run_xdp`` (no live frames); the packet helpers work on ``base`` (the
+    frame), ``md_view`` (the xdp_md the program sees), ``frags`` and ``shared_info``."""
+
+    shared_info = SHARED_INFO
 
     def check(self) -> None:
         if self.flags & BPF_F_TEST_XDP_LIVE_FRAMES:
@@ -392,6 +399,7 @@ class _SkbRun(_Run):
         data = self.data
         base = self.frame("skb", PAGE_SIZE)
         frame = base + SKB_HEADROOM
+        self.mac = frame  #: the MAC header (bpf_skb_load_bytes_relative's BPF_HDR_START_MAC)
         self.vm.memory.buf[frame : frame + len(data)] = data
         skb_addr = self.frame("__sk_buff", ctypes.sizeof(SkBuff))
         skb = self.view(SkBuff, skb_addr)
