@@ -36,7 +36,7 @@ from .errors import CbpfError
 from .insn import SockFilter
 from .opcodes import SKF_AD_OFF, SKF_LL_OFF, SKF_NET_OFF
 
-__all__ = ["FLAVOURS", "Skb", "delivered", "run"]
+__all__ = ["FLAVOURS", "Skb", "delivered", "nlattr_offset", "payload_offset", "run"]
 
 #: Semantics :func:`run` implements.
 FLAVOURS = ("pcap", "kernel", "seccomp")
@@ -273,8 +273,12 @@ def _device(m: _Machine, value: int) -> int:
 
 
 def _nlattr(m: _Machine, nested: bool) -> int:
-    """``bpf_skb_get_nlattr(_nest)``: the offset of netlink attribute type X after offset A."""
-    p, a = m.p, m.a
+    return nlattr_offset(m.p, m.a, m.x, nested)
+
+
+def nlattr_offset(p: bytes, a: int, x: int, nested: bool) -> int:
+    """``bpf_skb_get_nlattr(_nest)``: the offset of the netlink attribute of type ``x`` in the
+    attributes at offset ``a`` (nested: inside the attribute at ``a``); 0 if there is none."""
     if len(p) < 4 or a > len(p) - 4:
         return 0
     start, end = a, len(p)
@@ -287,16 +291,15 @@ def _nlattr(m: _Machine, nested: bool) -> int:
         nla_len, nla_type = struct.unpack_from("<HH", p, start)
         if nla_len < 4 or start + nla_len > end:
             return 0
-        if nla_type & 0x3FFF == m.x:
+        if nla_type & 0x3FFF == x:
             return start
         start += (nla_len + 3) & ~3
     return 0
 
 
-def _payload_offset(m: _Machine) -> int:
+def payload_offset(p: bytes) -> int:
     """``skb_get_poff``: where the transport payload starts, for Ethernet IPv4/IPv6 with TCP,
     UDP, ICMP (the common cases of the kernel's flow dissector); 0 when not dissectable."""
-    p = m.p
     if len(p) < 14:
         return 0
     ethertype, off = int.from_bytes(p[12:14], "big"), 14
@@ -327,7 +330,7 @@ _ANCILLARY: dict[int, Callable[[_Machine], int]] = {
     40: lambda m: m.a ^ m.x,
     44: lambda m: m.skb.vlan_tci & 0xFFFF,
     48: lambda m: int(m.skb.vlan_present),
-    52: _payload_offset,
+    52: lambda m: payload_offset(m.p),
     56: lambda m: m.skb.random(),
     60: lambda m: m.skb.vlan_proto & 0xFFFF,
 }
