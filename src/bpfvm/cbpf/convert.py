@@ -310,7 +310,7 @@ class _Converter:
         for block in blocks:
             addrs.append(at)
             at += len(block.insns)
-        out = list(pro)
+        out = [insn.with_pc(pc) for pc, insn in enumerate(pro)]
         for i, block in enumerate(blocks):
             for j, insn in enumerate(block.insns):
                 if j in block.jumps:
