@@ -128,7 +128,8 @@ class _Machine:
         if self.flavour != "kernel":
             if offset + size > len(self.p):  # exact arithmetic: libpcap's checks never wrap
                 raise _Return(0)
-            return int.from_bytes(self.p[offset:offset + size], "big")
+            order = "little" if self.flavour == "seccomp" else "big"  # seccomp_data: host order
+            return int.from_bytes(self.p[offset:offset + size], order)
         signed = (offset & _M32) - (1 << 32) if offset & 0x8000_0000 else offset & _M32
         if signed >= 0:
             if signed + size > len(self.p):
