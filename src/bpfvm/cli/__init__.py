@@ -10,6 +10,7 @@ from . import asm as _asm  # noqa: F401  (registers asm, disasm)
 from . import cc as _cc  # noqa: F401  (registers cc)
 from . import debug as _debug  # noqa: F401  (registers debug)
 from . import doom as _doom  # noqa: F401  (registers doom)
+from . import filter as _filter  # noqa: F401  (registers filter, seccomp)
 from . import image as _image  # noqa: F401  (registers image)
 from . import run as _run  # noqa: F401  (registers run, jit)
 from .base import Command, command, fs_grants, main
