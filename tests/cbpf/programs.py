@@ -30,7 +30,8 @@ def random_program(rng: random.Random, length: int = 12, *, kernel: bool = False
     accepts (no ``ldx len``-less codes are excluded: every table code may appear)."""
     body_specs = [s for s in SPECS if s.kind not in ("ret", "ja") and (s.kernel or not kernel)]
     insns: list[SockFilter] = []
-    written: set[int] = set()
+    written: set[int] = set()  # words stored before the first jump: written on every path
+    jumped = False
     for pc in range(length - 1):
         left = length - pc - 2
         roll = rng.random()
@@ -38,7 +39,7 @@ def random_program(rng: random.Random, length: int = 12, *, kernel: bool = False
             spec = rng.choice([s for s in SPECS if s.kind == "jmp"])
             k = rng.choice([0, 1, 0x800, 0x86DD, 6, 17, rng.getrandbits(32), rng.getrandbits(8)])
             insns.append(SockFilter(spec.code, rng.randint(0, min(left, 4)), rng.randint(0, min(left, 4)), k, pc))
-            written = set()  # a join: be conservative about M[]
+            jumped = True
             continue
         if roll < 0.25:
             insns.append(SockFilter(0x06 if rng.random() < 0.5 else 0x16, 0, 0, rng.choice([0, 1, 64, 0xFFFF]), pc))
@@ -51,7 +52,7 @@ def random_program(rng: random.Random, length: int = 12, *, kernel: bool = False
                 k = rng.randrange(16)
             else:
                 k = rng.choice(sorted(written))
-        if spec.kind in ("st", "stx"):
+        if spec.kind in ("st", "stx") and not jumped:
             written.add(k)
         insns.append(SockFilter(spec.code, 0, 0, k, pc))
     insns.append(SockFilter(0x16 if rng.random() < 0.5 else 0x06, 0, 0, rng.choice([0, 96, 0xFFFFFFFF]), length - 1))

@@ -50,7 +50,7 @@ class Skb:
     ``ifindex`` None means the skb has no device (then ``ifidx``/``hatype`` return A at once,
     as the kernel's converted code does).  ``headroom`` are bytes before ``data`` (from
     ``skb->head``); ``mac_offset``/``network_offset`` are the link and network headers
-    relative to ``data`` (negative: inside the headroom)."""
+    relative to ``data`` (negative: inside the headroom; None: not set)."""
 
     protocol: int = 0
     pkt_type: int = 0
@@ -64,8 +64,9 @@ class Skb:
     vlan_present: bool = False
     vlan_proto: int = 0
     headroom: bytes = b""
-    mac_offset: int = 0
-    network_offset: int = 0
+    #: None: the header was never set (an AF_UNIX skb), and loads relative to it fail.
+    mac_offset: int | None = None
+    network_offset: int | None = None
     #: ``prandom_u32`` for ``ld #rand``.
     random: Callable[[], int] = lambda: random.getrandbits(32)  # noqa: E731
 
@@ -97,7 +98,7 @@ def run(insns: Sequence[SockFilter], packet: bytes, *, flavour: str = "pcap", wi
         machine.loop(max_steps)
     except _Return as done:
         return done.value
-    raise CbpfError("program ran past its last instruction", len(insns))
+    raise AssertionError("unreachable: loop() returns only by _Return or an error")
 
 
 class _Machine:
@@ -113,6 +114,8 @@ class _Machine:
         pc, n = 0, len(self.insns)
         for _ in range(max_steps):
             if not 0 <= pc < n:
+                if pc == n:
+                    raise CbpfError("program ran past its last instruction (no ret)", pc)
                 raise CbpfError(f"jump to {pc}, outside the program of {n} instructions", pc)
             insn = self.insns[pc]
             handler = _HANDLERS.get(insn.code & 0x07)
@@ -140,12 +143,10 @@ class _Machine:
     def load_negative(self, offset: int, size: int) -> int:
         """``bpf_internal_load_pointer_neg_helper``: SKF_NET_OFF / SKF_LL_OFF relative loads."""
         net, ll = SKF_NET_OFF - (1 << 32), SKF_LL_OFF - (1 << 32)
-        if offset >= net:
-            where = self.skb.network_offset + offset - net
-        elif offset >= ll:
-            where = self.skb.mac_offset + offset - ll
-        else:
+        base = self.skb.network_offset if offset >= net else self.skb.mac_offset if offset >= ll else None
+        if base is None:
             raise _Return(0)
+        where = base + offset - (net if offset >= net else ll)
         head = len(self.skb.headroom)
         start = where + head
         if start < 0 or where + size > len(self.p):

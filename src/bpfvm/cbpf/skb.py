@@ -19,8 +19,8 @@ BPF can observe; the full ``__sk_buff`` program types are not this module's busi
      36   2   queue_mapping                                     (SKF_AD_QUEUE)
      40   8   dev              guest address of {u32 ifindex; u16 type} below, or 0 (no device)
      48   8   head             guest address of the headroom's first byte (skb->head)
-     56   4   network_header   offset from head                 (SKF_NET_OFF loads)
-     60   4   mac_header       offset from head                 (SKF_LL_OFF loads)
+     56   4   network_header   offset from head, 0xffffffff: unset (SKF_NET_OFF loads)
+     60   4   mac_header       offset from head, 0xffffffff: unset (SKF_LL_OFF loads)
      64   4   cpu              what ld #cpu returns             (SKF_AD_CPU)
      72   4   dev.ifindex                                       (SKF_AD_IFINDEX)
      76   2   dev.type                                          (SKF_AD_HATYPE)
@@ -90,8 +90,9 @@ def pack_context(layout: SkbLayout, packet: bytes, *, wirelen: int, skb: Skb) ->
     put("vlan_proto", int.from_bytes(skb.vlan_proto.to_bytes(2, "big"), "little"))
     put("vlan_present", int(skb.vlan_present))
     put("head", layout.head)
-    put("network_header", head + skb.network_offset)
-    put("mac_header", head + skb.mac_offset)
+    unset = 0xFFFF_FFFF  # a header never set: every load relative to it fails
+    put("network_header", unset if skb.network_offset is None else head + skb.network_offset)
+    put("mac_header", unset if skb.mac_offset is None else head + skb.mac_offset)
     if skb.ifindex is not None:
         put("dev", layout.base + FIELDS["dev.ifindex"][0])
         put("dev.ifindex", skb.ifindex)
