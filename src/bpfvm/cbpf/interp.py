@@ -50,7 +50,9 @@ class Skb:
     ``ifindex`` None means the skb has no device (then ``ifidx``/``hatype`` return A at once,
     as the kernel's converted code does).  ``headroom`` are bytes before ``data`` (from
     ``skb->head``); ``mac_offset``/``network_offset`` are the link and network headers
-    relative to ``data`` (negative: inside the headroom; None: not set)."""
+    relative to ``data`` (negative: inside the headroom; None: not set).  The defaults are
+    what a local datagram socket sees (an ``AF_UNIX`` skb: no device, protocol 0, the network
+    header at the data, no link-layer header) — the tests compare them with the kernel's."""
 
     protocol: int = 0
     pkt_type: int = 0
@@ -66,7 +68,7 @@ class Skb:
     headroom: bytes = b""
     #: None: the header was never set (an AF_UNIX skb), and loads relative to it fail.
     mac_offset: int | None = None
-    network_offset: int | None = None
+    network_offset: int | None = 0
     #: ``prandom_u32`` for ``ld #rand``.
     random: Callable[[], int] = lambda: random.getrandbits(32)  # noqa: E731
 
