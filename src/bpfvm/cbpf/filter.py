@@ -10,6 +10,7 @@ the filter as a BPF-to-BPF subprogram over an array of packet records).
 
 from __future__ import annotations
 
+import io
 import random
 import struct
 from collections.abc import Iterable, Sequence
@@ -150,6 +151,8 @@ class EbpfFilter:
 
         self.filter, self.flavour = filt, flavour
         self.program = filt.to_ebpf(flavour)
+        for stream in ("stdin", "stdout", "stderr"):  # a filter has no I/O
+            vm_options.setdefault(stream, io.BytesIO())
         self.vm = VM(engine, **vm_options)
         self.vm.helpers.update(helpers_for(self.vm.memory, lambda: random.getrandbits(32)))
         self._batch: Program | None = None
