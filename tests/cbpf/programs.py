@@ -17,11 +17,25 @@ from bpfvm.cbpf.opcodes import SPECS
 
 #: Expressions used across the tests: protocols, ports, arithmetic, slices, lengths, VLAN.
 EXPRESSIONS = [
-    "ip", "ip6", "arp", "tcp", "udp port 53", "tcp port 80 or tcp port 443", "icmp or icmp6",
-    "vlan and udp", "ip[2:2] > 100", "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0", "len > 60",
-    "less 100", "ether[0] & 1 = 0", "ip src net 10.0.0.0/8", "ip6 protochain 17",
-    "(ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2) > 0", "udp[8:4] = 0x01020304",
-    "ip[8] * 2 / 3 % 5 = 1", "ip[6:2] & 0x1fff = 0 and not ip[9] = 17",
+    "ip",
+    "ip6",
+    "arp",
+    "tcp",
+    "udp port 53",
+    "tcp port 80 or tcp port 443",
+    "icmp or icmp6",
+    "vlan and udp",
+    "ip[2:2] > 100",
+    "tcp[tcpflags] & (tcp-syn|tcp-fin) != 0",
+    "len > 60",
+    "less 100",
+    "ether[0] & 1 = 0",
+    "ip src net 10.0.0.0/8",
+    "ip6 protochain 17",
+    "(ip[2:2] - ((ip[0]&0xf)<<2)) - ((tcp[12]&0xf0)>>2) > 0",
+    "udp[8:4] = 0x01020304",
+    "ip[8] * 2 / 3 % 5 = 1",
+    "ip[6:2] & 0x1fff = 0 and not ip[9] = 17",
 ]
 
 
@@ -38,11 +52,15 @@ def random_program(rng: random.Random, length: int = 12, *, kernel: bool = False
         if roll < 0.2 and left > 0:
             spec = rng.choice([s for s in SPECS if s.kind == "jmp"])
             k = rng.choice([0, 1, 0x800, 0x86DD, 6, 17, rng.getrandbits(32), rng.getrandbits(8)])
-            insns.append(SockFilter(spec.code, rng.randint(0, min(left, 4)), rng.randint(0, min(left, 4)), k, pc))
+            insns.append(
+                SockFilter(spec.code, rng.randint(0, min(left, 4)), rng.randint(0, min(left, 4)), k, pc)
+            )
             jumped = True
             continue
         if roll < 0.25:
-            insns.append(SockFilter(0x06 if rng.random() < 0.5 else 0x16, 0, 0, rng.choice([0, 1, 64, 0xFFFF]), pc))
+            insns.append(
+                SockFilter(0x06 if rng.random() < 0.5 else 0x16, 0, 0, rng.choice([0, 1, 64, 0xFFFF]), pc)
+            )
             continue
         spec = rng.choice(body_specs)
         k = _operand(rng, spec.kind, spec.mode, spec.op)
@@ -55,13 +73,17 @@ def random_program(rng: random.Random, length: int = 12, *, kernel: bool = False
         if spec.kind in ("st", "stx") and not jumped:
             written.add(k)
         insns.append(SockFilter(spec.code, 0, 0, k, pc))
-    insns.append(SockFilter(0x16 if rng.random() < 0.5 else 0x06, 0, 0, rng.choice([0, 96, 0xFFFFFFFF]), length - 1))
+    insns.append(
+        SockFilter(0x16 if rng.random() < 0.5 else 0x06, 0, 0, rng.choice([0, 96, 0xFFFFFFFF]), length - 1)
+    )
     return insns
 
 
 def _operand(rng: random.Random, kind: str, mode: str, op: str) -> int:
     if mode in ("abs", "ind", "msh"):
-        return rng.choice([0, 1, 12, 14, 20, 23, 30, 38, 60, 63, 64, 65, 200, 0xFFFFFFFF, rng.getrandbits(32)])
+        return rng.choice(
+            [0, 1, 12, 14, 20, 23, 30, 38, 60, 63, 64, 65, 200, 0xFFFFFFFF, rng.getrandbits(32)]
+        )
     if mode == "mem":
         return rng.randrange(16)
     if op in ("div", "mod"):
@@ -87,7 +109,9 @@ def random_packet(rng: random.Random) -> bytes:
     return (rng.randbytes(12) + ethertype + bytes(body))[: rng.choice([14, 34, 54, 60, 74, 200, 1000])]
 
 
-def write_pcap(path: Path, packets: Sequence[tuple[bytes, int]], linktype: int = 1, snaplen: int = 65535) -> Path:
+def write_pcap(
+    path: Path, packets: Sequence[tuple[bytes, int]], linktype: int = 1, snaplen: int = 65535
+) -> Path:
     """A classic pcap file (microsecond timestamps) of ``(captured bytes, wire length)``."""
     out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, snaplen, linktype))
     for n, (data, wirelen) in enumerate(packets):

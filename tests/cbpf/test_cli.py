@@ -18,7 +18,9 @@ from tests.shared import SHARED, require
 from .programs import EXPRESSIONS, random_packet, write_pcap
 
 TCPDUMP = shutil.which("tcpdump")
-needs_tcpdump = pytest.mark.skipif(TCPDUMP is None, reason="tcpdump is not installed (Debian package tcpdump)")
+needs_tcpdump = pytest.mark.skipif(
+    TCPDUMP is None, reason="tcpdump is not installed (Debian package tcpdump)"
+)
 
 
 def _bpfvm(*argv: str) -> tuple[int, str]:
@@ -37,7 +39,10 @@ def _tcpdump(*argv: str) -> str:
 @pytest.mark.parametrize("flag", ["-d", "-dd", "-ddd"])
 def test_filter_prints_what_tcpdump_prints(flag: str) -> None:
     for expr in EXPRESSIONS[:10]:
-        assert _bpfvm("filter", flag, "-y", "EN10MB", *expr.split()) == (0, _tcpdump(flag, "-y", "EN10MB", expr))
+        assert _bpfvm("filter", flag, "-y", "EN10MB", *expr.split()) == (
+            0,
+            _tcpdump(flag, "-y", "EN10MB", expr),
+        )
     assert _bpfvm("filter", flag, "-y", "RAW", "ip") == (0, _tcpdump(flag, "-y", "RAW", "ip"))
 
 
@@ -57,7 +62,9 @@ def test_filter_writes_what_tcpdump_writes(tmp_path: Path, engine: str) -> None:
     for expr in ["ip", "udp port 53 or tcp", "len > 60", "vlan and udp", "ip[2:2] > 100", "ether[0] & 1 = 0"]:
         ours, theirs = tmp_path / "ours.pcap", tmp_path / "theirs.pcap"
         status, out = _bpfvm("filter", "-r", str(capture), "-w", str(ours), "--engine", engine, *expr.split())
-        subprocess.run([TCPDUMP, "-r", str(capture), "-w", str(theirs), expr], capture_output=True, check=True)
+        subprocess.run(
+            [TCPDUMP, "-r", str(capture), "-w", str(theirs), expr], capture_output=True, check=True
+        )
         assert status == 0 and ours.read_bytes() == theirs.read_bytes(), expr
         with Reader(theirs) as written:
             count = sum(1 for _ in written)
@@ -67,13 +74,20 @@ def test_filter_writes_what_tcpdump_writes(tmp_path: Path, engine: str) -> None:
 @needs_tcpdump
 def test_filter_count_and_shared_captures(tmp_path: Path) -> None:
     captures = require(SHARED / "pcap" / "captures")
-    for capture, expr in [("pppoes.pcap", "pppoes and ip"), ("ipv6_ext_headers.pcap", "ip6 protochain 17"),
-                          ("ISIS_external_lsp.pcap", "isis"), ("geneve.pcap", "geneve and ip")]:
+    for capture, expr in [
+        ("pppoes.pcap", "pppoes and ip"),
+        ("ipv6_ext_headers.pcap", "ip6 protochain 17"),
+        ("ISIS_external_lsp.pcap", "isis"),
+        ("geneve.pcap", "geneve and ip"),
+    ]:
         for count in ([], ["-c", "1"]):
             ours, theirs = tmp_path / "o.pcap", tmp_path / "t.pcap"
             _bpfvm("filter", "-r", str(captures / capture), "-w", str(ours), *count, *expr.split())
-            subprocess.run([TCPDUMP, "-r", str(captures / capture), "-w", str(theirs), *count, expr],
-                           capture_output=True, check=True)
+            subprocess.run(
+                [TCPDUMP, "-r", str(captures / capture), "-w", str(theirs), *count, expr],
+                capture_output=True,
+                check=True,
+            )
             assert ours.read_bytes() == theirs.read_bytes(), (capture, expr, count)
 
 
@@ -101,7 +115,13 @@ def test_seccomp_command(tmp_path: Path) -> None:
     first.write_bytes(allow_getpid.to_bytes())
     second.write_bytes(kill_arg.to_bytes())
     assert _bpfvm("seccomp", str(first), "--syscall", "39") == (0, "ERRNO(7)\n")
-    assert _bpfvm("seccomp", str(first), "--syscall", "getpid", "--engine", "interpreter") == (0, "ERRNO(7)\n")
-    assert _bpfvm("seccomp", str(first), str(second), "--syscall", "39", "--args", "3") == (0, "KILL_PROCESS\n")
+    assert _bpfvm("seccomp", str(first), "--syscall", "getpid", "--engine", "interpreter") == (
+        0,
+        "ERRNO(7)\n",
+    )
+    assert _bpfvm("seccomp", str(first), str(second), "--syscall", "39", "--args", "3") == (
+        0,
+        "KILL_PROCESS\n",
+    )
     assert _bpfvm("seccomp", str(first), str(second), "--syscall", "1", "--args", "0x4") == (0, "ALLOW\n")
     assert main(["seccomp", str(first), "--syscall", "1", "--arch", "vax"]) == 1

@@ -23,24 +23,58 @@ def _listing(rows: list[tuple[int, int, int, int]], flavour: str = "kernel") -> 
 def test_prologue_registers_and_ret() -> None:
     # ld #5; tax; ret #7 — no packet access: no data/headlen cache
     assert _listing([(0x00, 0, 0, 5), (0x07, 0, 0, 0), (0x06, 0, 0, 7)]) == [
-        "w0 ^= w0", "w7 ^= w7", "r6 = r1", "w0 = 0x5", "r7 = r0", "w0 = 0x7", "exit"]
+        "w0 ^= w0",
+        "w7 ^= w7",
+        "r6 = r1",
+        "w0 = 0x5",
+        "r7 = r0",
+        "w0 = 0x7",
+        "exit",
+    ]
 
 
 def test_ld_abs_fast_path_and_helper_slow_path() -> None:
     lines = _listing([(0x28, 0, 0, 12), (0x16, 0, 0, 0)])
-    assert lines[3:7] == ["r8 = *(u64 *)(r6 + 0x0)", "r9 = *(u32 *)(r6 + 0x8)", "r2 = *(u32 *)(r6 + 0xc)", "w9 -= w2"]
-    assert lines[7:13] == ["r2 = r9", "r2 -= 0xc", "if r2 s< 0x2 goto +0x3", "r0 = *(u16 *)(r8 + 0xc)",
-                           "r0 = be16 r0", "goto +0x8"]
-    assert lines[13:21] == ["r1 = r6", "r2 = r8", "r3 = r9", "r4 = 0xc", "call 0xcbf0002",
-                            "if r0 s>= 0x0 goto +0x2", "w0 ^= w0", "exit"]
+    assert lines[3:7] == [
+        "r8 = *(u64 *)(r6 + 0x0)",
+        "r9 = *(u32 *)(r6 + 0x8)",
+        "r2 = *(u32 *)(r6 + 0xc)",
+        "w9 -= w2",
+    ]
+    assert lines[7:13] == [
+        "r2 = r9",
+        "r2 -= 0xc",
+        "if r2 s< 0x2 goto +0x3",
+        "r0 = *(u16 *)(r8 + 0xc)",
+        "r0 = be16 r0",
+        "goto +0x8",
+    ]
+    assert lines[13:21] == [
+        "r1 = r6",
+        "r2 = r8",
+        "r3 = r9",
+        "r4 = 0xc",
+        "call 0xcbf0002",
+        "if r0 s>= 0x0 goto +0x2",
+        "w0 ^= w0",
+        "exit",
+    ]
     pcap = _listing([(0x28, 0, 0, 12), (0x16, 0, 0, 0)], "pcap")
     assert pcap[12:15] == ["goto +0x2", "w0 ^= w0", "exit"]  # libpcap: out of bounds returns 0
 
 
 def test_jumps_and_division_guard() -> None:
     # jeq with jf == 0: one jump; jt == 0: the inverted jump; both: jump + ja; div x guarded
-    lines = _listing([(0x15, 1, 0, 3), (0x15, 0, 1, 4), (0x25, 1, 2, 0x80000000), (0x3C, 0, 0, 0),
-                      (0x06, 0, 0, 1), (0x16, 0, 0, 0)])
+    lines = _listing(
+        [
+            (0x15, 1, 0, 3),
+            (0x15, 0, 1, 4),
+            (0x25, 1, 2, 0x80000000),
+            (0x3C, 0, 0, 0),
+            (0x06, 0, 0, 1),
+            (0x16, 0, 0, 0),
+        ]
+    )
     assert lines[3] == "if r0 == 0x3 goto +0x1"
     assert lines[4] == "if r0 != 0x4 goto +0x3"
     assert lines[5:8] == ["w2 = -0x80000000", "if r0 > r2 goto +0x6", "goto +0x7"]
@@ -74,9 +108,19 @@ def test_random_programs_equal_libpcap(engine: str) -> None:
 
 def test_libpcap_only_semantics_on_the_jit() -> None:
     # shift by X >= 32, ld len = wire length, an unwritten M[] word, a backward ja loop
-    filt = Filter.from_tuples([(0x01, 0, 0, 40), (0x80, 0, 0, 0), (0x6C, 0, 0, 0), (0x61, 0, 0, 3),
-                               (0x0C, 0, 0, 0), (0x15, 2, 0, 7), (0x04, 0, 0, 1), (0x05, 0, 0, 0xFFFFFFFC),
-                               (0x16, 0, 0, 0)])
+    filt = Filter.from_tuples(
+        [
+            (0x01, 0, 0, 40),
+            (0x80, 0, 0, 0),
+            (0x6C, 0, 0, 0),
+            (0x61, 0, 0, 3),
+            (0x0C, 0, 0, 0),
+            (0x15, 2, 0, 7),
+            (0x04, 0, 0, 1),
+            (0x05, 0, 0, 0xFFFFFFFC),
+            (0x16, 0, 0, 0),
+        ]
+    )
     records = [(bytes(30), 30), (bytes(30), 99)]
     expected = [bpf_filter(filt.insns, p, w) for p, w in records]
     assert expected == [filt.run(p, w) for p, w in records] == [7, 7]
@@ -89,6 +133,8 @@ def test_to_ebpf_is_a_program_both_engines_run() -> None:
     filt = compile("tcp port 80")
     program = filt.to_ebpf()
     assert program is filt.to_ebpf() and list(program.functions) == ["filter"]
-    packet = bytes(12) + b"\x08\x00" + bytes([0x45]) + bytes(8) + b"\x06" + bytes(10) + b"\x00\x50" * 2 + bytes(20)
+    packet = (
+        bytes(12) + b"\x08\x00" + bytes([0x45]) + bytes(8) + b"\x06" + bytes(10) + b"\x00\x50" * 2 + bytes(20)
+    )
     assert filt.run(packet) == 262144
     assert filt.engine("jit").run(packet) == filt.engine("interpreter").run(packet) == 262144

@@ -35,7 +35,9 @@ SPECIAL = {
     "ldx len": _prog((0x81, 0, 0, 0), (0x87, 0, 0, 0), (0x74, 0, 0, 1), (0x16, 0, 0, 0)),
     "div x by 0": _prog((0x00, 0, 0, 9), (0x3C, 0, 0, 0), (0x06, 0, 0, 50)),
     "mod x": _prog((0x30, 0, 0, 1), (0x07, 0, 0, 0), (0x00, 0, 0, 1000), (0x9C, 0, 0, 0), (0x16, 0, 0, 0)),
-    "M[] round trip": _prog((0x28, 0, 0, 2), (0x02, 0, 0, 3), (0x00, 0, 0, 0), (0x60, 0, 0, 3), (0x16, 0, 0, 0)),
+    "M[] round trip": _prog(
+        (0x28, 0, 0, 2), (0x02, 0, 0, 3), (0x00, 0, 0, 0), (0x60, 0, 0, 3), (0x16, 0, 0, 0)
+    ),
     "ld [x + k] negative sum": _prog((0x01, 0, 0, 0xFFFFFFFF), (0x50, 0, 0, 2), (0x06, 0, 0, 33)),
     "ldxb msh": _prog((0xB1, 0, 0, 1), (0x87, 0, 0, 0), (0x16, 0, 0, 0)),
     "jgt negative k": _prog((0x20, 0, 0, 0), (0x25, 0, 1, 0x80000000), (0x06, 0, 0, 7), (0x06, 0, 0, 9)),
@@ -49,10 +51,12 @@ SPECIAL = {
     "ld #vlan_avail": _prog((0x20, 0, 0, SKF_AD_OFF + 48), (0x04, 0, 0, 3), (0x16, 0, 0, 0)),
     "ld #vlan_tpid": _prog((0x20, 0, 0, SKF_AD_OFF + 60), (0x04, 0, 0, 3), (0x16, 0, 0, 0)),
     "ld #alu_xor_x": _prog((0x01, 0, 0, 6), (0x00, 0, 0, 3), (0x20, 0, 0, SKF_AD_OFF + 40), (0x16, 0, 0, 0)),
-    "ld #nla": _prog((0x00, 0, 0, 0), (0x01, 0, 0, 2), (0x20, 0, 0, SKF_AD_OFF + 12), (0x04, 0, 0, 1),
-                     (0x16, 0, 0, 0)),
-    "ld #nlan": _prog((0x00, 0, 0, 0), (0x01, 0, 0, 3), (0x20, 0, 0, SKF_AD_OFF + 16), (0x04, 0, 0, 1),
-                      (0x16, 0, 0, 0)),
+    "ld #nla": _prog(
+        (0x00, 0, 0, 0), (0x01, 0, 0, 2), (0x20, 0, 0, SKF_AD_OFF + 12), (0x04, 0, 0, 1), (0x16, 0, 0, 0)
+    ),
+    "ld #nlan": _prog(
+        (0x00, 0, 0, 0), (0x01, 0, 0, 3), (0x20, 0, 0, SKF_AD_OFF + 16), (0x04, 0, 0, 1), (0x16, 0, 0, 0)
+    ),
     "ldb [SKF_NET_OFF] on an skb without one": _prog((0x30, 0, 0, SKF_NET_OFF), (0x06, 0, 0, 50)),
     "ldb [SKF_LL_OFF] on an skb without one": _prog((0x30, 0, 0, SKF_LL_OFF), (0x06, 0, 0, 50)),
 }
@@ -108,13 +112,20 @@ def test_random_programs_match_socket_filters_on_both_engines() -> None:
         jit_left -= 1
         for engine in engines:
             got = filt.engine(engine, "kernel").run_many(packets)
-            assert [delivered(r, len(p)) for r, p in zip(got, packets, strict=True)] == expected, (engine, filt)
+            assert [delivered(r, len(p)) for r, p in zip(got, packets, strict=True)] == expected, (
+                engine,
+                filt,
+            )
 
 
 def _mutations(rng: random.Random) -> list[list[SockFilter]]:
     """Programs that break one rule each, and random programs with random codes."""
-    base = [SockFilter(0x28, 0, 0, 12), SockFilter(0x15, 0, 1, 0x800), SockFilter(0x06, 0, 0, 1),
-            SockFilter(0x06, 0, 0, 0)]
+    base = [
+        SockFilter(0x28, 0, 0, 12),
+        SockFilter(0x15, 0, 1, 0x800),
+        SockFilter(0x06, 0, 0, 1),
+        SockFilter(0x06, 0, 0, 0),
+    ]
     out = [
         [],  # empty
         base[:-1] + [SockFilter(0x16)] + [SockFilter(0x00)],  # last insn not ret
@@ -138,8 +149,10 @@ def _mutations(rng: random.Random) -> list[list[SockFilter]]:
     for _ in range(120):
         prog = random_program(rng, rng.randint(1, 10))
         at = rng.randrange(len(prog))
-        prog[at] = prog[at]._replace(code=rng.choice([rng.getrandbits(8), prog[at].code]),
-                                     jt=rng.choice([prog[at].jt, rng.getrandbits(8)]))
+        prog[at] = prog[at]._replace(
+            code=rng.choice([rng.getrandbits(8), prog[at].code]),
+            jt=rng.choice([prog[at].jt, rng.getrandbits(8)]),
+        )
         out.append(prog)
     return out
 

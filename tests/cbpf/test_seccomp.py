@@ -18,8 +18,9 @@ from bpfvm.cbpf.seccomp import ARCHES, Action, SeccompData, evaluate, syscall_nu
 from .kernel import seccomp_outcome
 
 seccomp = pytest.importorskip("pyseccomp", reason="pyseccomp (a dev dependency) makes the real filters")
-pytestmark = pytest.mark.skipif(sys.platform != "linux" or os.uname().machine != "x86_64",
-                                reason="the child runs x86_64 syscalls")
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or os.uname().machine != "x86_64", reason="the child runs x86_64 syscalls"
+)
 
 GETPID, GETPPID, GETUID, GETGID, GETPRIORITY, UMASK, GETEUID = 39, 110, 102, 104, 140, 95, 107
 
@@ -66,13 +67,25 @@ def _outcome(action: Action, unfiltered: str) -> str:
     return unfiltered
 
 
-CALLS = [(GETPID, ()), (GETPPID, ()), (GETUID, ()), (GETGID, ()), (GETEUID, ()), (UMASK, (0o22,)),
-         (GETPRIORITY, (7, 0)), (GETPRIORITY, (0, 101)), (GETPRIORITY, (0, 500)), (GETPRIORITY, (0, 0))]
+CALLS = [
+    (GETPID, ()),
+    (GETPPID, ()),
+    (GETUID, ()),
+    (GETGID, ()),
+    (GETEUID, ()),
+    (UMASK, (0o22,)),
+    (GETPRIORITY, (7, 0)),
+    (GETPRIORITY, (0, 101)),
+    (GETPRIORITY, (0, 500)),
+    (GETPRIORITY, (0, 0)),
+]
 
 
 @pytest.mark.parametrize("stack", ["first", "second", "both"])
 def test_actions_match_the_kernel(stack: str) -> None:
-    makers: list[Callable[[], Any]] = {"first": [_first], "second": [_second], "both": [_first, _second]}[stack]
+    makers: list[Callable[[], Any]] = {"first": [_first], "second": [_second], "both": [_first, _second]}[
+        stack
+    ]
     filters = [_export(make()) for make in makers]
 
     def load() -> None:
@@ -106,19 +119,27 @@ def test_syscall_names() -> None:
     assert syscall_number("getpid", "aarch64") == 172
 
 
-@pytest.mark.parametrize(("rows", "rule"), [
-    ([(0x28, 0, 0, 0), (0x06, 0, 0, 0x7FFF0000)], "ldh"),
-    ([(0x20, 0, 0, 2), (0x06, 0, 0, 0x7FFF0000)], "aligned"),
-    ([(0x20, 0, 0, 64), (0x06, 0, 0, 0x7FFF0000)], "aligned"),
-    ([(0x94, 0, 0, 3), (0x06, 0, 0, 0x7FFF0000)], "mod"),
-    ([(0x40, 0, 0, 0), (0x06, 0, 0, 0x7FFF0000)], "ld"),
-    ([(0xB1, 0, 0, 0), (0x06, 0, 0, 0x7FFF0000)], "ldxb"),
-])
-def test_seccomp_checker_rejects_what_the_kernel_rejects(rows: list[tuple[int, int, int, int]], rule: str) -> None:
+@pytest.mark.parametrize(
+    ("rows", "rule"),
+    [
+        ([(0x28, 0, 0, 0), (0x06, 0, 0, 0x7FFF0000)], "ldh"),
+        ([(0x20, 0, 0, 2), (0x06, 0, 0, 0x7FFF0000)], "aligned"),
+        ([(0x20, 0, 0, 64), (0x06, 0, 0, 0x7FFF0000)], "aligned"),
+        ([(0x94, 0, 0, 3), (0x06, 0, 0, 0x7FFF0000)], "mod"),
+        ([(0x40, 0, 0, 0), (0x06, 0, 0, 0x7FFF0000)], "ld"),
+        ([(0xB1, 0, 0, 0), (0x06, 0, 0, 0x7FFF0000)], "ldxb"),
+    ],
+)
+def test_seccomp_checker_rejects_what_the_kernel_rejects(
+    rows: list[tuple[int, int, int, int]], rule: str
+) -> None:
     filt = Filter.from_tuples(rows)
     with pytest.raises(CheckError, match=rule) as info:
         check_seccomp(filt.insns)
-    assert seccomp_outcome(lambda: _install(filt), GETPID) == f"load failed: [Errno {info.value.errno}] Invalid argument"
+    assert (
+        seccomp_outcome(lambda: _install(filt), GETPID)
+        == f"load failed: [Errno {info.value.errno}] Invalid argument"
+    )
 
 
 def test_seccomp_checker_accepts_len_and_words() -> None:

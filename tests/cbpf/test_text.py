@@ -43,8 +43,9 @@ def test_formats_are_tcpdumps_byte_for_byte(linktype: str) -> None:
         except Exception:  # noqa: BLE001  (not every expression exists on every link type)
             continue
         for flag, form, parse in (("-d", "d", parse_d), ("-dd", "dd", parse_dd), ("-ddd", "ddd", parse_ddd)):
-            expected = subprocess.run([TCPDUMP, flag, "-y", linktype, expr], capture_output=True, text=True,
-                                      check=True).stdout
+            expected = subprocess.run(
+                [TCPDUMP, flag, "-y", linktype, expr], capture_output=True, text=True, check=True
+            ).stdout
             assert filt.format(form) == expected, (expr, flag)
             assert format_d(parse(expected)) == filt.format("d")
 
@@ -117,22 +118,35 @@ def test_bpf_asm_syntax() -> None:
     rows = [i.raw for i in insns]
     assert rows[:4] == [(0x28, 0, 0, 12), (0x15, 0, 25, 0x800), (0x30, 0, 0, 23), (0x15, 0, 23, 6)]
     assert rows[4] == (0xB1, 0, 0, 14) and rows[5] == (0x48, 0, 0, 16) and rows[6] == (0x15, 21, 0, 22)
-    assert rows[7:11] == [(0x20, 0, 0, SKF_AD_OFF), (0x28, 0, 0, SKF_AD_OFF + 44), (0x30, 0, 0, SKF_AD_OFF + 48),
-                          (0x20, 0, 0, SKF_AD_OFF + 48)]
-    assert rows[11:16] == [(0x80, 0, 0, 0), (0x81, 0, 0, 0), (0x60, 0, 0, 0), (0x02, 0, 0, 15), (0x00, 0, 0, 5)]
+    assert rows[7:11] == [
+        (0x20, 0, 0, SKF_AD_OFF),
+        (0x28, 0, 0, SKF_AD_OFF + 44),
+        (0x30, 0, 0, SKF_AD_OFF + 48),
+        (0x20, 0, 0, SKF_AD_OFF + 48),
+    ]
+    assert rows[11:16] == [
+        (0x80, 0, 0, 0),
+        (0x81, 0, 0, 0),
+        (0x60, 0, 0, 0),
+        (0x02, 0, 0, 15),
+        (0x00, 0, 0, 5),
+    ]
     assert rows[16] == (0x01, 0, 0, 8)  # 010 is octal
     assert rows[17] == (0x35, 0, 9, 0x10) and rows[18] == (0x2D, 0, 8, 0)  # jlt → jge, jle → jgt
     assert rows[19] == (0x4D, 8, 0, 0) and rows[-2] == (0x06, 0, 0, 0) and rows[-1] == (0x16, 0, 0, 0)
     assert parse_asm(format_asm(insns)) == insns
 
 
-@pytest.mark.parametrize(("source", "message", "line"), [
-    ("ld [12]\nfoo #1\nret #0", "cannot assemble foo #1", 2),
-    ("jeq #1, nowhere\nret #0", "undefined label nowhere", 1),
-    ("a1: ret #0\na1: ret #1", "duplicate label a1", 2),
-    ("ldx 4*([14]&0xe)\nret a", "cannot assemble", 1),
-    ("", "no instructions", 1),
-])
+@pytest.mark.parametrize(
+    ("source", "message", "line"),
+    [
+        ("ld [12]\nfoo #1\nret #0", "cannot assemble foo #1", 2),
+        ("jeq #1, nowhere\nret #0", "undefined label nowhere", 1),
+        ("a1: ret #0\na1: ret #1", "duplicate label a1", 2),
+        ("ldx 4*([14]&0xe)\nret a", "cannot assemble", 1),
+        ("", "no instructions", 1),
+    ],
+)
 def test_bpf_asm_errors_name_the_line(source: str, message: str, line: int) -> None:
     with pytest.raises(FilterSyntaxError, match=message) as info:
         parse_asm(source, "bad.bpf")

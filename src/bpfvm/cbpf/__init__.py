@@ -15,6 +15,16 @@ from .insn import SockFilter, decode, encode
 from .interp import Skb, delivered
 
 __all__ = [
-    "CbpfError", "CheckError", "EbpfFilter", "Filter", "FilterSyntaxError", "PcapError", "Skb",
-    "SockFilter", "compile", "decode", "delivered", "encode",
+    "CbpfError",
+    "CheckError",
+    "EbpfFilter",
+    "Filter",
+    "FilterSyntaxError",
+    "PcapError",
+    "Skb",
+    "SockFilter",
+    "compile",
+    "decode",
+    "delivered",
+    "encode",
 ]

@@ -94,10 +94,15 @@ def check_seccomp(insns: Sequence[SockFilter]) -> None:
     for pc, insn in enumerate(insns):
         spec = SPECS_BY_CODE[insn.code]
         if not spec.seccomp:
-            raise CheckError("seccomp_check_filter", f"{spec.mnemonic} ({insn.code:#x}) is not allowed in seccomp", pc)
+            raise CheckError(
+                "seccomp_check_filter", f"{spec.mnemonic} ({insn.code:#x}) is not allowed in seccomp", pc
+            )
         if insn.code == 0x20 and (insn.k >= _SECCOMP_DATA or insn.k & 3):
-            raise CheckError("seccomp_check_filter",
-                             f"ld [{insn.k}] is not a 4-byte aligned word of struct seccomp_data", pc)
+            raise CheckError(
+                "seccomp_check_filter",
+                f"ld [{insn.k}] is not a 4-byte aligned word of struct seccomp_data",
+                pc,
+            )
 
 
 def validate_pcap(insns: Sequence[SockFilter]) -> None:

@@ -48,8 +48,18 @@ A, X, TMP, CTX, D, H, FP = 0, 7, 2, 6, 8, 9, 10
 _SIZE = {0x00: ("w", 4), 0x08: ("h", 2), 0x10: ("b", 1)}
 _JMP = {0x10: "jeq", 0x20: "jgt", 0x30: "jge", 0x40: "jset"}
 _INVERT = {0x10: "jne", 0x20: "jle", 0x30: "jlt"}
-_ALU = {0x00: "add", 0x10: "sub", 0x20: "mul", 0x30: "div", 0x40: "or", 0x50: "and", 0x60: "lsh",
-        0x70: "rsh", 0x90: "mod", 0xA0: "xor"}
+_ALU = {
+    0x00: "add",
+    0x10: "sub",
+    0x20: "mul",
+    0x30: "div",
+    0x40: "or",
+    0x50: "and",
+    0x60: "lsh",
+    0x70: "rsh",
+    0x90: "mod",
+    0xA0: "xor",
+}
 
 
 def _s32(k: int) -> int:
@@ -149,11 +159,23 @@ class _Converter:
         if self.flavour != "kernel" or k < SKF_AD_OFF:
             return False
         n = k - SKF_AD_OFF
-        simple = {0: ("protocol", True), 4: ("pkt_type", False), 20: ("mark", False), 24: ("queue_mapping", False),
-                  32: ("hash", False), 44: ("vlan_tci", False), 48: ("vlan_present", False),
-                  60: ("vlan_proto", True)}
-        calls = {52: "skb_get_pay_offset", 12: "skb_get_nlattr", 16: "skb_get_nlattr_nest", 36: "get_raw_cpu_id",
-                 56: "user_rnd_u32"}
+        simple = {
+            0: ("protocol", True),
+            4: ("pkt_type", False),
+            20: ("mark", False),
+            24: ("queue_mapping", False),
+            32: ("hash", False),
+            44: ("vlan_tci", False),
+            48: ("vlan_present", False),
+            60: ("vlan_proto", True),
+        }
+        calls = {
+            52: "skb_get_pay_offset",
+            12: "skb_get_nlattr",
+            16: "skb_get_nlattr_nest",
+            36: "get_raw_cpu_id",
+            56: "user_rnd_u32",
+        }
         if n in simple:
             name, swap = simple[n]
             self.ctx_load(out, A, name)

@@ -79,8 +79,14 @@ class Filter:
             raise ValueError(f"unknown checker {checker!r}; have {', '.join(checks)}")
         checks[checker](self.insns)
 
-    def run(self, packet: bytes, wirelen: int | None = None, *, flavour: str = "pcap",
-            skb: interp.Skb | None = None) -> int:
+    def run(
+        self,
+        packet: bytes,
+        wirelen: int | None = None,
+        *,
+        flavour: str = "pcap",
+        skb: interp.Skb | None = None,
+    ) -> int:
         """Interpret the filter over ``packet``; return its ``ret`` value (0: rejected).
 
         ``flavour`` ``pcap`` is what ``pcap_offline_filter`` returns, ``kernel`` what the
@@ -104,8 +110,14 @@ class Filter:
         return EbpfFilter(self, engine, flavour, **vm_options)
 
 
-def compile(expr: str, linktype: int | str = 1, snaplen: int = pcap.DEFAULT_SNAPLEN, *,
-            optimize: bool = True, netmask: int = 0) -> Filter:
+def compile(
+    expr: str,
+    linktype: int | str = 1,
+    snaplen: int = pcap.DEFAULT_SNAPLEN,
+    *,
+    optimize: bool = True,
+    netmask: int = 0,
+) -> Filter:
     """Compile a tcpdump filter expression for ``linktype`` (a DLT number or a name such as
     ``EN10MB``) with libpcap's ``pcap_compile``; raises :class:`~bpfvm.cbpf.errors.PcapError`
     with libpcap's message."""
@@ -122,17 +134,26 @@ def _driver(filter_len: int) -> list[Insn]:
     data/len/wire_len, call the filter (a local function right after the driver), store r0."""
     data, length, wire = FIELDS["data"][0], FIELDS["len"][0], FIELDS["wire_len"][0]
     body = [
-        make("mov64_reg", 6, 1), make("mov64_reg", 7, 2), make("mov64_reg", 8, 3), make("mov64_reg", 9, 4),
+        make("mov64_reg", 6, 1),
+        make("mov64_reg", 7, 2),
+        make("mov64_reg", 8, 3),
+        make("mov64_reg", 9, 4),
         make("jeq64_imm", 7, off=14, imm=0),
-        make("ldxdw", 1, 6, 0), make("stxdw", 9, 1, data),
-        make("ldxw", 1, 6, 8), make("stxw", 9, 1, length),
-        make("ldxw", 1, 6, 12), make("stxw", 9, 1, wire),
+        make("ldxdw", 1, 6, 0),
+        make("stxdw", 9, 1, data),
+        make("ldxw", 1, 6, 8),
+        make("stxw", 9, 1, length),
+        make("ldxw", 1, 6, 12),
+        make("stxw", 9, 1, wire),
         make("mov64_reg", 1, 9),
         None,  # call filter
         make("stxw", 8, 0, 0),
-        make("add64_imm", 6, imm=16), make("add64_imm", 8, imm=4), make("sub64_imm", 7, imm=1),
+        make("add64_imm", 6, imm=16),
+        make("add64_imm", 8, imm=4),
+        make("sub64_imm", 7, imm=1),
         make("ja", off=-14),
-        make("mov64_imm", 0, imm=0), make("exit"),
+        make("mov64_imm", 0, imm=0),
+        make("exit"),
     ]
     at = body.index(None)
     body[at] = make("call_local", imm=len(body) - at - 1)
@@ -170,8 +191,10 @@ class EbpfFilter:
             size = CTX_SIZE + len(skb.headroom) + len(packet)
             region = memory.map("skb", size, writable=True)
             layout = SkbLayout(region.base, len(skb.headroom))
-            memory.write(region.base, pack_context(layout, packet, wirelen=len(packet) if wirelen is None
-                                                   else wirelen, skb=skb))
+            memory.write(
+                region.base,
+                pack_context(layout, packet, wirelen=len(packet) if wirelen is None else wirelen, skb=skb),
+            )
             return self.vm.run(self.program, region.base) & 0xFFFF_FFFF
         finally:
             memory.release(mark)
@@ -182,8 +205,9 @@ class EbpfFilter:
             driver = _driver(len(self.program.insns))
             start = len(driver)
             insns = driver + [i.with_pc(start + i.pc) for i in self.program.insns]
-            self._batch = Program.from_insns(insns, name=f"{self.program.name}:batch",
-                                             names={0: "driver", start: "filter"})
+            self._batch = Program.from_insns(
+                insns, name=f"{self.program.name}:batch", names={0: "driver", start: "filter"}
+            )
         return self._batch
 
     def run_many(self, packets: Sequence[bytes | tuple[bytes, int]]) -> list[int]:
@@ -194,7 +218,9 @@ class EbpfFilter:
         prepared = self.prepare(packets)
         return self.run_prepared(prepared)
 
-    def prepare(self, packets: Sequence[bytes | tuple[bytes, int]]) -> tuple[bytes, list[tuple[int, int, int]]]:
+    def prepare(
+        self, packets: Sequence[bytes | tuple[bytes, int]]
+    ) -> tuple[bytes, list[tuple[int, int, int]]]:
         """The capture as one buffer plus (offset, caplen, wirelen) per packet."""
         blob, spans = bytearray(), []
         for item in packets:
@@ -212,11 +238,17 @@ class EbpfFilter:
             program = self.batch_program()
             self.vm.compile(program)
             data = memory.map("capture", blob or b"\0", writable=False)
-            records = memory.map("records", b"".join(_RECORD.pack(data.base + o, c, w) for o, c, w in spans)
-                                 or b"\0", writable=False, align=8)
+            records = memory.map(
+                "records",
+                b"".join(_RECORD.pack(data.base + o, c, w) for o, c, w in spans) or b"\0",
+                writable=False,
+                align=8,
+            )
             results = memory.map("results", 4 * max(count, 1), writable=True, align=8)
             ctx = memory.map("skb", CTX_SIZE, writable=True, align=8)
-            memory.write(ctx.base, pack_context(SkbLayout(ctx.base, 0), b"", wirelen=0, skb=interp.Skb())[:CTX_SIZE])
+            memory.write(
+                ctx.base, pack_context(SkbLayout(ctx.base, 0), b"", wirelen=0, skb=interp.Skb())[:CTX_SIZE]
+            )
             self.vm.run(program, records.base, count, results.base, ctx.base)
             out = memory.read(results.base, 4 * count)
             return list(struct.unpack(f"<{count}I", out))

@@ -72,7 +72,11 @@ def decode(data: bytes | bytearray | memoryview) -> tuple[SockFilter, ...]:
     view = memoryview(data).cast("B")
     if len(view) % _INSN.size:
         raise CbpfError(f"classic BPF code length {len(view)} is not a multiple of 8", len(view) // 8)
-    return tuple(SockFilter(*_INSN.unpack_from(view, off), off // 8) for off in range(0, len(view), 8))
+    out = []
+    for off in range(0, len(view), _INSN.size):
+        code, jt, jf, k = _INSN.unpack_from(view, off)
+        out.append(SockFilter(code, jt, jf, k, off // _INSN.size))
+    return tuple(out)
 
 
 def encode(insns: Iterable[SockFilter]) -> bytes:

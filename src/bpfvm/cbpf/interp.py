@@ -5,20 +5,20 @@ an unwritten word impossible or undefined) over a packet and return the ``ret`` 
 they differ (the tests pin every row against libpcap through ctypes and the kernel through
 ``SO_ATTACH_FILTER``):
 
-=========================  ==========================================  ======================================
-what                       ``flavour="pcap"`` (libpcap 1.10 bpf_filter)  ``flavour="kernel"`` (net/core/filter.c)
-=========================  ==========================================  ======================================
-load past the end          the filter returns 0                        the filter returns 0
-``[k]``, k ≥ 2³¹           out of bounds: returns 0                    ``SKF_AD_OFF+n`` ancillary data,
-                                                                       ``SKF_NET_OFF``/``SKF_LL_OFF`` bases
-``ld len`` / ``ldx len``   the wire (original) length                  ``skb->len``, the bytes present
-``lsh/rsh x``, X ≥ 32      A = 0                                       X masked to 31 (eBPF ALU32, x86)
-``lsh/rsh #k``, k ≥ 32     k masked to 31 (x86 C shift)                rejected by ``bpf_check_classic``
-``ja`` backward (k wraps)  taken (libpcap's protochain code has it)    rejected by ``bpf_check_classic``
-``div/mod x`` by 0         returns 0                                   returns 0
-``ret``                    the value, untrimmed                        the value; the socket keeps
-                                                                       min(value, len) bytes (:func:`delivered`)
-=========================  ==========================================  ======================================
+=========================  ===================================  ==================================
+what                       ``pcap``: libpcap 1.10 bpf_filter    ``kernel``: net/core/filter.c
+=========================  ===================================  ==================================
+load past the end          the filter returns 0                 the filter returns 0
+``[k]``, k ≥ 2³¹           out of bounds: returns 0             ``SKF_AD_OFF+n`` ancillary data,
+                                                                ``SKF_NET_OFF``/``SKF_LL_OFF``
+``ld len`` / ``ldx len``   the wire (original) length           ``skb->len``, the bytes present
+``lsh/rsh x``, X ≥ 32      A = 0                                X masked to 31 (ALU32, x86)
+``lsh/rsh #k``, k ≥ 32     k masked to 31 (x86 C shift)         rejected by the checker
+``ja`` backward (k wraps)  taken (libpcap's protochain code)    rejected by the checker
+``div/mod x`` by 0         returns 0                            returns 0
+``ret``                    the value, untrimmed                 the value; a socket keeps
+                                                                min(value, len) bytes
+=========================  ===================================  ==================================
 
 ``flavour="seccomp"`` runs a filter over the 64-byte ``struct seccomp_data`` as
 ``seccomp_check_filter`` rewrites it (``ld [k]`` reads the struct, ``ld len`` is 64).
@@ -31,6 +31,7 @@ import random
 import struct
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from .errors import CbpfError
 from .insn import SockFilter
@@ -84,8 +85,15 @@ class _Return(Exception):
         self.value = value & _M32
 
 
-def run(insns: Sequence[SockFilter], packet: bytes, *, flavour: str = "pcap", wirelen: int | None = None,
-        skb: Skb | None = None, max_steps: int = 1 << 24) -> int:
+def run(
+    insns: Sequence[SockFilter],
+    packet: bytes,
+    *,
+    flavour: str = "pcap",
+    wirelen: int | None = None,
+    skb: Skb | None = None,
+    max_steps: int = 1 << 24,
+) -> int:
     """Run a classic program over ``packet``; return its ``ret`` value (unsigned 32-bit).
 
     ``wirelen`` (pcap flavour) is the original length ``ld len`` sees (default ``len(packet)``);
@@ -106,7 +114,9 @@ def run(insns: Sequence[SockFilter], packet: bytes, *, flavour: str = "pcap", wi
 class _Machine:
     """The state of one run: registers, scratch memory, the packet."""
 
-    def __init__(self, insns: Sequence[SockFilter], packet: bytes, flavour: str, wirelen: int, skb: Skb) -> None:
+    def __init__(
+        self, insns: Sequence[SockFilter], packet: bytes, flavour: str, wirelen: int, skb: Skb
+    ) -> None:
         self.insns, self.p, self.flavour, self.skb = insns, packet, flavour, skb
         self.length = 64 if flavour == "seccomp" else (wirelen if flavour == "pcap" else len(packet))
         self.a = self.x = 0
@@ -133,13 +143,13 @@ class _Machine:
         if self.flavour != "kernel":
             if offset + size > len(self.p):  # exact arithmetic: libpcap's checks never wrap
                 raise _Return(0)
-            order = "little" if self.flavour == "seccomp" else "big"  # seccomp_data: host order
-            return int.from_bytes(self.p[offset:offset + size], order)
+            order: Literal["little", "big"] = "little" if self.flavour == "seccomp" else "big"
+            return int.from_bytes(self.p[offset : offset + size], order)
         signed = (offset & _M32) - (1 << 32) if offset & 0x8000_0000 else offset & _M32
         if signed >= 0:
             if signed + size > len(self.p):
                 raise _Return(0)
-            return int.from_bytes(self.p[signed:signed + size], "big")
+            return int.from_bytes(self.p[signed : signed + size], "big")
         return self.load_negative(signed, size)
 
     def load_negative(self, offset: int, size: int) -> int:
@@ -154,7 +164,7 @@ class _Machine:
         if start < 0 or where + size > len(self.p):
             raise _Return(0)
         buf = self.skb.headroom + self.p
-        return int.from_bytes(buf[start:start + size], "big")
+        return int.from_bytes(buf[start : start + size], "big")
 
 
 def _mem_index(insn: SockFilter, pc: int) -> int:
@@ -216,10 +226,19 @@ def _alu(m: _Machine, insn: SockFilter, pc: int) -> int:
     a = m.a
     if op in (0x30, 0x90) and b == 0:
         raise _Return(0)
-    results = {0x00: lambda: a + b, 0x10: lambda: a - b, 0x20: lambda: a * b, 0x30: lambda: a // b,
-               0x40: lambda: a | b, 0x50: lambda: a & b, 0x60: lambda: _shift(m, b, True, bool(by_x)),
-               0x70: lambda: _shift(m, b, False, bool(by_x)), 0x80: lambda: -a, 0x90: lambda: a % b,
-               0xA0: lambda: a ^ b}
+    results = {
+        0x00: lambda: a + b,
+        0x10: lambda: a - b,
+        0x20: lambda: a * b,
+        0x30: lambda: a // b,
+        0x40: lambda: a | b,
+        0x50: lambda: a & b,
+        0x60: lambda: _shift(m, b, True, bool(by_x)),
+        0x70: lambda: _shift(m, b, False, bool(by_x)),
+        0x80: lambda: -a,
+        0x90: lambda: a % b,
+        0xA0: lambda: a ^ b,
+    }
     if op not in results or (m.flavour == "seccomp" and op == 0x90):
         raise CbpfError(f"unknown classic BPF opcode {insn.code:#x}", pc)
     m.a = results[op]() & _M32
@@ -256,11 +275,19 @@ def _misc(m: _Machine, insn: SockFilter, pc: int) -> int:
 
 
 _HANDLERS: dict[int, Callable[[_Machine, SockFilter, int], int]] = {
-    0: _ld, 1: _ldx, 2: _st, 3: _st, 4: _alu, 5: _jmp, 6: _ret, 7: _misc,
+    0: _ld,
+    1: _ldx,
+    2: _st,
+    3: _st,
+    4: _alu,
+    5: _jmp,
+    6: _ret,
+    7: _misc,
 }
 
 
 # -- the kernel's ancillary loads ----------------------------------------------------------------
+
 
 def _is_ancillary(m: _Machine, insn: SockFilter) -> bool:
     return m.flavour == "kernel" and insn.k >= SKF_AD_OFF and insn.k - SKF_AD_OFF in _ANCILLARY

@@ -15,8 +15,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 __all__ = [
-    "ANCILLARY", "ANCILLARY_BY_NAME", "BPF_MAXINSNS", "BPF_MEMWORDS", "CbpfSpec", "SKF_AD_OFF",
-    "SKF_LL_OFF", "SKF_NET_OFF", "SPECS", "SPECS_BY_CODE",
+    "ANCILLARY",
+    "ANCILLARY_BY_NAME",
+    "BPF_MAXINSNS",
+    "BPF_MEMWORDS",
+    "CbpfSpec",
+    "SKF_AD_OFF",
+    "SKF_LL_OFF",
+    "SKF_NET_OFF",
+    "SPECS",
+    "SPECS_BY_CODE",
 ]
 
 # Classes (code & 0x07), sizes (code & 0x18), modes (code & 0xe0), ALU/JMP ops (code & 0xf0),
@@ -62,8 +70,18 @@ class CbpfSpec:
     seccomp: bool = True
 
 
-_ALU_OPS = {"add": 0x00, "sub": 0x10, "mul": 0x20, "div": 0x30, "or": 0x40, "and": 0x50,
-            "lsh": 0x60, "rsh": 0x70, "mod": 0x90, "xor": 0xA0}
+_ALU_OPS = {
+    "add": 0x00,
+    "sub": 0x10,
+    "mul": 0x20,
+    "div": 0x30,
+    "or": 0x40,
+    "and": 0x50,
+    "lsh": 0x60,
+    "rsh": 0x70,
+    "mod": 0x90,
+    "xor": 0xA0,
+}
 _JMP_OPS = {"jeq": 0x10, "jgt": 0x20, "jge": 0x30, "jset": 0x40}
 _HEX_K = ("and", "or", "xor")  # bpf_image prints these immediates in hex, the others signed decimal
 _LOADS = {W: "ld", H: "ldh", B: "ldb"}
@@ -89,13 +107,24 @@ def _specs() -> tuple[CbpfSpec, ...]:
     ]
     for size, name in _LOADS.items():
         nbytes = {W: 4, H: 2, B: 1}[size]
-        specs.append(CbpfSpec(LD | size | ABS, name, "ld", "abs", size=nbytes, tcpdump="[%d]",
-                              seccomp=size == W))
-        specs.append(CbpfSpec(LD | size | IND, name, "ld", "ind", size=nbytes, tcpdump="[x + %d]",
-                              seccomp=False))
+        specs.append(
+            CbpfSpec(LD | size | ABS, name, "ld", "abs", size=nbytes, tcpdump="[%d]", seccomp=size == W)
+        )
+        specs.append(
+            CbpfSpec(LD | size | IND, name, "ld", "ind", size=nbytes, tcpdump="[x + %d]", seccomp=False)
+        )
     for op, bits in _ALU_OPS.items():
-        specs.append(CbpfSpec(ALU | bits | K, op, "alu", "k", op,
-                              tcpdump="#0x%x" if op in _HEX_K else "#%d", seccomp=op != "mod"))
+        specs.append(
+            CbpfSpec(
+                ALU | bits | K,
+                op,
+                "alu",
+                "k",
+                op,
+                tcpdump="#0x%x" if op in _HEX_K else "#%d",
+                seccomp=op != "mod",
+            )
+        )
         specs.append(CbpfSpec(ALU | bits | X, op, "alu", "x", op, tcpdump="x", seccomp=op != "mod"))
     for op, bits in _JMP_OPS.items():
         specs.append(CbpfSpec(JMP | bits | K, op, "jmp", "k", op, tcpdump="#0x%x"))
@@ -110,9 +139,22 @@ SPECS_BY_CODE: dict[int, CbpfSpec] = {s.code: s for s in SPECS}
 #: The kernel's ancillary loads: ``SKF_AD_*`` offset → ``bpf_asm`` name (one table; the
 #: kernel's ``bpf_anc_helper`` accepts these and rejects any other ``k >= SKF_AD_OFF``).
 ANCILLARY: dict[int, str] = {
-    0: "proto", 4: "type", 8: "ifidx", 12: "nla", 16: "nlan", 20: "mark", 24: "queue",
-    28: "hatype", 32: "rxhash", 36: "cpu", 40: "alu_xor_x", 44: "vlan_tci", 48: "vlan_avail",
-    52: "poff", 56: "rand", 60: "vlan_tpid",
+    0: "proto",
+    4: "type",
+    8: "ifidx",
+    12: "nla",
+    16: "nlan",
+    20: "mark",
+    24: "queue",
+    28: "hatype",
+    32: "rxhash",
+    36: "cpu",
+    40: "alu_xor_x",
+    44: "vlan_tci",
+    48: "vlan_avail",
+    52: "poff",
+    56: "rand",
+    60: "vlan_tpid",
 }
 #: ``bpf_asm`` names (and the aliases its lexer accepts) → ancillary offset.
 ANCILLARY_BY_NAME: dict[str, int] = {name: off for off, name in ANCILLARY.items() if name != "alu_xor_x"}

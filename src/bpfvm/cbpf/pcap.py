@@ -24,8 +24,16 @@ from .errors import PcapError
 from .insn import SockFilter
 
 __all__ = [
-    "DEFAULT_SNAPLEN", "Dumper", "Packet", "Reader", "bpf_filter", "bpf_validate", "compile_insns",
-    "linktype_name", "linktype_value", "offline_filter",
+    "DEFAULT_SNAPLEN",
+    "Dumper",
+    "Packet",
+    "Reader",
+    "bpf_filter",
+    "bpf_validate",
+    "compile_insns",
+    "linktype_name",
+    "linktype_value",
+    "offline_filter",
 ]
 
 #: tcpdump's default snapshot length (``ret #262144`` in ``tcpdump -d`` output).
@@ -35,7 +43,12 @@ _LOCK = threading.Lock()  # pcap_compile is not reentrant in every libpcap
 
 
 class _BpfInsn(ctypes.Structure):
-    _fields_ = [("code", ctypes.c_ushort), ("jt", ctypes.c_ubyte), ("jf", ctypes.c_ubyte), ("k", ctypes.c_uint)]
+    _fields_ = [
+        ("code", ctypes.c_ushort),
+        ("jt", ctypes.c_ubyte),
+        ("jf", ctypes.c_ubyte),
+        ("k", ctypes.c_uint),
+    ]
 
 
 class _BpfProgram(ctypes.Structure):
@@ -76,7 +89,10 @@ def _prototypes(lib: ctypes.CDLL) -> None:
         "pcap_close": (None, [p]),
         "pcap_datalink": (c_int, [p]),
         "pcap_snapshot": (c_int, [p]),
-        "pcap_next_ex": (c_int, [p, ctypes.POINTER(ctypes.POINTER(_PktHdr)), ctypes.POINTER(ctypes.c_void_p)]),
+        "pcap_next_ex": (
+            c_int,
+            [p, ctypes.POINTER(ctypes.POINTER(_PktHdr)), ctypes.POINTER(ctypes.c_void_p)],
+        ),
         "pcap_dump_open": (p, [p, c_char_p]),
         "pcap_dump": (None, [p, ctypes.POINTER(_PktHdr), c_char_p]),
         "pcap_dump_close": (None, [p]),
@@ -111,8 +127,14 @@ def linktype_name(linktype: int) -> str:
     return name.decode() if name else str(linktype)
 
 
-def compile_insns(expr: str, linktype: int | str = 1, snaplen: int = DEFAULT_SNAPLEN, *,
-                  optimize: bool = True, netmask: int = 0) -> tuple[SockFilter, ...]:
+def compile_insns(
+    expr: str,
+    linktype: int | str = 1,
+    snaplen: int = DEFAULT_SNAPLEN,
+    *,
+    optimize: bool = True,
+    netmask: int = 0,
+) -> tuple[SockFilter, ...]:
     """Compile a tcpdump expression with ``pcap_compile`` for ``linktype``.
 
     Raises :class:`PcapError` carrying libpcap's message (``syntax error``, ``unknown host``,
@@ -127,9 +149,13 @@ def compile_insns(expr: str, linktype: int | str = 1, snaplen: int = DEFAULT_SNA
         program = _BpfProgram()
         try:
             if lib.pcap_compile(handle, ctypes.byref(program), expr.encode(), int(optimize), netmask) < 0:
-                raise PcapError(f"can't compile filter expression {expr!r}: {lib.pcap_geterr(handle).decode()}")
-            insns = tuple(SockFilter(i.code, i.jt, i.jf, i.k, pc)
-                          for pc, i in enumerate(program.bf_insns[:program.bf_len]))
+                raise PcapError(
+                    f"can't compile filter expression {expr!r}: {lib.pcap_geterr(handle).decode()}"
+                )
+            insns = tuple(
+                SockFilter(i.code, i.jt, i.jf, i.k, pc)
+                for pc, i in enumerate(program.bf_insns[: program.bf_len])
+            )
             lib.pcap_freecode(ctypes.byref(program))
         finally:
             lib.pcap_close(handle)
@@ -137,7 +163,7 @@ def compile_insns(expr: str, linktype: int | str = 1, snaplen: int = DEFAULT_SNA
 
 
 def _c_program(insns: Sequence[SockFilter]) -> tuple[_BpfProgram, ctypes.Array[_BpfInsn]]:
-    array = (_BpfInsn * max(len(insns), 1))(*((i.code, i.jt, i.jf, i.k) for i in insns))
+    array = (_BpfInsn * max(len(insns), 1))(*(_BpfInsn(i.code, i.jt, i.jf, i.k) for i in insns))
     return _BpfProgram(len(insns), ctypes.cast(array, ctypes.POINTER(_BpfInsn))), array
 
 
@@ -153,7 +179,9 @@ def offline_filter(insns: Sequence[SockFilter], data: bytes, wirelen: int | None
 def bpf_filter(insns: Sequence[SockFilter], data: bytes, wirelen: int | None = None) -> int:
     """libpcap's ``bpf_filter(insns, data, wirelen, buflen=len(data))`` (unsigned result)."""
     program, keep = _c_program(insns)
-    result = int(_lib().bpf_filter(program.bf_insns, data, len(data) if wirelen is None else wirelen, len(data)))
+    result = int(
+        _lib().bpf_filter(program.bf_insns, data, len(data) if wirelen is None else wirelen, len(data))
+    )
     del keep
     return result
 
@@ -218,8 +246,9 @@ class Reader:
     def __enter__(self) -> Reader:
         return self
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.close()
 
 

@@ -26,15 +26,30 @@ __all__ = ["ACTIONS", "ARCHES", "Action", "SeccompData", "evaluate", "syscall_nu
 
 #: Actions by name → ``SECCOMP_RET_*`` value (``include/uapi/linux/seccomp.h``).
 ACTIONS: dict[str, int] = {
-    "KILL_PROCESS": 0x8000_0000, "KILL_THREAD": 0x0000_0000, "TRAP": 0x0003_0000, "ERRNO": 0x0005_0000,
-    "USER_NOTIF": 0x7FC0_0000, "TRACE": 0x7FF0_0000, "LOG": 0x7FFC_0000, "ALLOW": 0x7FFF_0000,
+    "KILL_PROCESS": 0x8000_0000,
+    "KILL_THREAD": 0x0000_0000,
+    "TRAP": 0x0003_0000,
+    "ERRNO": 0x0005_0000,
+    "USER_NOTIF": 0x7FC0_0000,
+    "TRACE": 0x7FF0_0000,
+    "LOG": 0x7FFC_0000,
+    "ALLOW": 0x7FFF_0000,
 }
 _BY_VALUE = {v: k for k, v in ACTIONS.items()}
 #: ``AUDIT_ARCH_*`` values by the names libseccomp and ``--arch`` use.
 ARCHES: dict[str, int] = {
-    "x86_64": 0xC000_003E, "x32": 0xC000_003E, "i386": 0x4000_0003, "x86": 0x4000_0003,
-    "aarch64": 0xC000_00B7, "arm": 0x4000_0028, "riscv64": 0xC000_00F3, "ppc64le": 0xC000_0015,
-    "ppc64": 0x8000_0015, "s390x": 0x8000_0016, "mips": 0x0000_0008, "mipsel": 0x4000_0008,
+    "x86_64": 0xC000_003E,
+    "x32": 0xC000_003E,
+    "i386": 0x4000_0003,
+    "x86": 0x4000_0003,
+    "aarch64": 0xC000_00B7,
+    "arm": 0x4000_0028,
+    "riscv64": 0xC000_00F3,
+    "ppc64le": 0xC000_0015,
+    "ppc64": 0x8000_0015,
+    "s390x": 0x8000_0016,
+    "mips": 0x0000_0008,
+    "mipsel": 0x4000_0008,
 }
 _DATA = struct.Struct("<iIQ6Q")
 
@@ -82,7 +97,9 @@ def _rank(value: int) -> int:
     return action - (1 << 32) if action >> 31 else action
 
 
-def evaluate(filters: Sequence[Filter | bytes], data: SeccompData | bytes, *, engine: str | None = None) -> Action:
+def evaluate(
+    filters: Sequence[Filter | bytes], data: SeccompData | bytes, *, engine: str | None = None
+) -> Action:
     """The action the kernel takes for ``data`` with ``filters`` attached (oldest first).
 
     Each filter is checked first (:func:`~bpfvm.cbpf.check.check_seccomp`, raising

@@ -43,11 +43,25 @@ __all__ = ["CTX_SIZE", "FIELDS", "HELPERS", "HELPER_IDS", "SkbLayout", "helpers_
 
 #: Context fields: name → (offset, size).
 FIELDS: dict[str, tuple[int, int]] = {
-    "data": (0, 8), "len": (8, 4), "data_len": (12, 4), "wire_len": (16, 4), "mark": (20, 4),
-    "hash": (24, 4), "protocol": (28, 2), "vlan_proto": (30, 2), "vlan_tci": (32, 2),
-    "vlan_present": (34, 1), "pkt_type": (35, 1), "queue_mapping": (36, 2), "dev": (40, 8),
-    "head": (48, 8), "network_header": (56, 4), "mac_header": (60, 4), "cpu": (64, 4),
-    "dev.ifindex": (72, 4), "dev.type": (76, 2),
+    "data": (0, 8),
+    "len": (8, 4),
+    "data_len": (12, 4),
+    "wire_len": (16, 4),
+    "mark": (20, 4),
+    "hash": (24, 4),
+    "protocol": (28, 2),
+    "vlan_proto": (30, 2),
+    "vlan_tci": (32, 2),
+    "vlan_present": (34, 1),
+    "pkt_type": (35, 1),
+    "queue_mapping": (36, 2),
+    "dev": (40, 8),
+    "head": (48, 8),
+    "network_header": (56, 4),
+    "mac_header": (60, 4),
+    "cpu": (64, 4),
+    "dev.ifindex": (72, 4),
+    "dev.type": (76, 2),
 }
 #: Bytes of the context; the packet's headroom starts right after it.
 CTX_SIZE = 80
@@ -56,9 +70,14 @@ _M64 = (1 << 64) - 1
 
 #: The host helpers converted code calls: name → bpfvm-private helper id.
 HELPER_IDS: dict[str, int] = {
-    "skb_load_helper_8": 0x0CBF0001, "skb_load_helper_16": 0x0CBF0002, "skb_load_helper_32": 0x0CBF0004,
-    "skb_get_pay_offset": 0x0CBF0010, "skb_get_nlattr": 0x0CBF0011, "skb_get_nlattr_nest": 0x0CBF0012,
-    "get_raw_cpu_id": 0x0CBF0013, "user_rnd_u32": 0x0CBF0014,
+    "skb_load_helper_8": 0x0CBF0001,
+    "skb_load_helper_16": 0x0CBF0002,
+    "skb_load_helper_32": 0x0CBF0004,
+    "skb_get_pay_offset": 0x0CBF0010,
+    "skb_get_nlattr": 0x0CBF0011,
+    "skb_get_nlattr_nest": 0x0CBF0012,
+    "get_raw_cpu_id": 0x0CBF0013,
+    "user_rnd_u32": 0x0CBF0014,
 }
 HELPERS = HELPER_IDS
 
@@ -78,7 +97,7 @@ def pack_context(layout: SkbLayout, packet: bytes, *, wirelen: int, skb: Skb) ->
 
     def put(name: str, value: int) -> None:
         off, size = FIELDS[name]
-        ctx[off:off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+        ctx[off : off + size] = (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
 
     head = len(skb.headroom)
     put("data", layout.data)
@@ -148,4 +167,3 @@ def helpers_for(memory: Any, random: Callable[[], int]) -> dict[int, Callable[..
         HELPER_IDS["get_raw_cpu_id"]: lambda ctx, *_: field(ctx, "cpu"),
         HELPER_IDS["user_rnd_u32"]: lambda *_: random() & 0xFFFF_FFFF,
     }
-

@@ -23,8 +23,15 @@ from .insn import SockFilter, from_tuples
 from .opcodes import ANCILLARY, ANCILLARY_BY_NAME, JMP, SKF_AD_OFF, SPECS, CbpfSpec
 
 __all__ = [
-    "format_asm", "format_d", "format_dd", "format_ddd", "image", "parse_asm", "parse_d",
-    "parse_dd", "parse_ddd",
+    "format_asm",
+    "format_d",
+    "format_dd",
+    "format_ddd",
+    "image",
+    "parse_asm",
+    "parse_d",
+    "parse_dd",
+    "parse_ddd",
 ]
 
 
@@ -70,14 +77,25 @@ def format_ddd(insns: Sequence[SockFilter]) -> str:
 # -- parsing tcpdump's forms ---------------------------------------------------------------------
 
 _D_LINE = re.compile(r"^\((\d+)\)\s+(\S+)\s*(.*?)\s*(?:jt\s+(\d+)\s+jf\s+(\d+))?\s*$")
-_DD_LINE = re.compile(r"^\{\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\},?$")
+_DD_LINE = re.compile(
+    r"^\{\s*(0x[0-9a-fA-F]+|\d+)\s*,\s*(\d+)\s*,\s*(\d+)\s*,\s*(0x[0-9a-fA-F]+|\d+)\s*\},?$"
+)
 
 
 def _d_form(operand: str) -> tuple[str, str]:
     """The operand's form (a key of :data:`_BY_FORM`) and its number text."""
-    patterns = (("len", r"#pktlen"), ("mem", r"M\[(-?\d+)\]"), ("ind", r"\[x \+ (-?\d+)\]"),
-                ("msh", r"4\*\(\[(-?\d+)\]&0xf\)"), ("abs", r"\[(-?\d+)\]"), ("#", r"#(-?(?:0x)?[0-9a-f]+)"),
-                ("x", r"x"), ("", r""), ("n", r"(-?\d+)"), ("unimp", r"0x([0-9a-f]+)"))
+    patterns = (
+        ("len", r"#pktlen"),
+        ("mem", r"M\[(-?\d+)\]"),
+        ("ind", r"\[x \+ (-?\d+)\]"),
+        ("msh", r"4\*\(\[(-?\d+)\]&0xf\)"),
+        ("abs", r"\[(-?\d+)\]"),
+        ("#", r"#(-?(?:0x)?[0-9a-f]+)"),
+        ("x", r"x"),
+        ("", r""),
+        ("n", r"(-?\d+)"),
+        ("unimp", r"0x([0-9a-f]+)"),
+    )
     for form, pattern in patterns:
         match = re.fullmatch(pattern, operand)
         if match:
@@ -107,7 +125,9 @@ def parse_d(text: str, source: str = "<tcpdump -d>") -> tuple[SockFilter, ...]:
             continue
         match = _D_LINE.match(line)
         if not match or int(match.group(1)) != len(rows):
-            raise FilterSyntaxError(f"not a tcpdump -d line for instruction {len(rows)}: {line!r}", lineno, source)
+            raise FilterSyntaxError(
+                f"not a tcpdump -d line for instruction {len(rows)}: {line!r}", lineno, source
+            )
         n, op, operand = len(rows), match.group(2), match.group(3)
         form, value = _d_form(operand)
         jt = int(match.group(4)) - n - 1 if match.group(4) else 0
@@ -165,12 +185,27 @@ def _rows(rows: Sequence[Sequence[int]], source: str) -> tuple[SockFilter, ...]:
 
 # -- bpf_asm -------------------------------------------------------------------------------------
 
+
 def _asm_operand(insn: SockFilter, labels: dict[int, str]) -> str:
     spec, k = insn.spec, insn.k
-    if spec.kind == "ld" and spec.mode == "abs" and k >= SKF_AD_OFF and k - SKF_AD_OFF in ANCILLARY_BY_NAME.values():
+    if (
+        spec.kind == "ld"
+        and spec.mode == "abs"
+        and k >= SKF_AD_OFF
+        and k - SKF_AD_OFF in ANCILLARY_BY_NAME.values()
+    ):
         return f"#{ANCILLARY[k - SKF_AD_OFF]}"
-    forms = {"imm": f"#{k:#x}", "mem": f"M[{k}]", "len": "#len", "msh": f"4*([{_s32(k)}]&0xf)",
-             "abs": f"[{_s32(k)}]", "ind": f"[x + {_s32(k)}]", "x": "x", "a": "a", "": ""}
+    forms = {
+        "imm": f"#{k:#x}",
+        "mem": f"M[{k}]",
+        "len": "#len",
+        "msh": f"4*([{_s32(k)}]&0xf)",
+        "abs": f"[{_s32(k)}]",
+        "ind": f"[x + {_s32(k)}]",
+        "x": "x",
+        "a": "a",
+        "": "",
+    }
     if spec.kind in ("alu", "jmp") and spec.mode == "k":
         return f"#{k:#x}"
     if spec.kind == "ret" and spec.mode == "k":
@@ -195,7 +230,8 @@ def format_asm(insns: Sequence[SockFilter]) -> str:
         if spec.kind == "ja":
             text = f"jmp {labels[(n + 1 + insn.k) & 0xFFFF_FFFF]}"
         elif spec.kind == "jmp":
-            text = f"{spec.mnemonic} {_asm_operand(insn, labels)}, {labels[n + 1 + insn.jt]}, {labels[n + 1 + insn.jf]}"
+            jt, jf = labels[n + 1 + insn.jt], labels[n + 1 + insn.jf]
+            text = f"{spec.mnemonic} {_asm_operand(insn, labels)}, {jt}, {jf}"
         else:
             text = f"{spec.mnemonic} {_asm_operand(insn, labels)}".rstrip()
         prefix = f"{labels[n]}:" if n in labels else ""
@@ -273,7 +309,7 @@ class _Asm:
                 if match.group(1) in self.labels:
                     raise self.error(f"duplicate label {match.group(1)}", lineno)
                 self.labels[match.group(1)] = len(self.stmts)
-                line = line[match.end():]
+                line = line[match.end() :]
             if line:
                 op, _, operand = line.partition(" ")
                 self.stmts.append((lineno, op.lower(), operand.strip()))

@@ -22,25 +22,48 @@ def _filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-r", dest="read", type=Path, help="capture to filter (pcap or pcapng)")
     parser.add_argument("-w", dest="write", type=Path, help="write the matching packets here (pcap)")
     parser.add_argument("-c", dest="count", type=int, help="stop after this many matching packets")
-    parser.add_argument("-y", dest="linktype", default=None,
-                        help="link type for -d/-dd/-ddd without -r (DLT name or number; default EN10MB)")
+    parser.add_argument(
+        "-y",
+        dest="linktype",
+        default=None,
+        help="link type for -d/-dd/-ddd without -r (DLT name or number; default EN10MB)",
+    )
     parser.add_argument("-s", dest="snaplen", type=int, default=None, help="snapshot length (default 262144)")
     parser.add_argument("-O", dest="no_optimize", action="store_true", help="do not run libpcap's optimiser")
     group = parser.add_mutually_exclusive_group()
     for flag, form in (("-d", "d"), ("-dd", "dd"), ("-ddd", "ddd")):
-        group.add_argument(flag, dest="form", action="store_const", const=form,
-                           help=f"print the compiled filter as tcpdump {flag} does")
+        group.add_argument(
+            flag,
+            dest="form",
+            action="store_const",
+            const=form,
+            help=f"print the compiled filter as tcpdump {flag} does",
+        )
     group.add_argument("--asm", dest="form", action="store_const", const="asm", help="print bpf_asm source")
-    group.add_argument("--ebpf", dest="form", action="store_const", const="ebpf",
-                       help="print the eBPF the converter makes (bpfvm disasm syntax)")
-    parser.add_argument("--flavour", choices=("pcap", "kernel"), default="pcap",
-                        help="semantics for --ebpf (default pcap: what libpcap computes)")
-    parser.add_argument("--engine", choices=("jit", "interpreter", "classic"), default="jit",
-                        help="run the converted filter on this engine, or the classic interpreter")
+    group.add_argument(
+        "--ebpf",
+        dest="form",
+        action="store_const",
+        const="ebpf",
+        help="print the eBPF the converter makes (bpfvm disasm syntax)",
+    )
+    parser.add_argument(
+        "--flavour",
+        choices=("pcap", "kernel"),
+        default="pcap",
+        help="semantics for --ebpf (default pcap: what libpcap computes)",
+    )
+    parser.add_argument(
+        "--engine",
+        choices=("jit", "interpreter", "classic"),
+        default="jit",
+        help="run the converted filter on this engine, or the classic interpreter",
+    )
 
 
-@command("filter", "filter a capture with a tcpdump expression, or print its BPF (-d/-dd/-ddd)",
-         _filter_arguments)
+@command(
+    "filter", "filter a capture with a tcpdump expression, or print its BPF (-d/-dd/-ddd)", _filter_arguments
+)
 def _cmd_filter(args: argparse.Namespace) -> int:
     from ..cbpf import compile
     from ..cbpf.pcap import DEFAULT_SNAPLEN, Reader
@@ -55,8 +78,10 @@ def _cmd_filter(args: argparse.Namespace) -> int:
             _print_form(filt, args.form, args.flavour)
             return 0
         if reader is None:
-            print("bpfvm: filter needs -r CAPTURE (or -d/-dd/-ddd/--asm/--ebpf to print the filter)",
-                  file=sys.stderr)
+            print(
+                "bpfvm: filter needs -r CAPTURE (or -d/-dd/-ddd/--asm/--ebpf to print the filter)",
+                file=sys.stderr,
+            )
             return 2
         return _filter_capture(filt, reader, args)
     finally:
@@ -88,7 +113,7 @@ def _filter_capture(filt: object, reader: object, args: argparse.Namespace) -> i
         results = filt.engine(args.engine).run_many([(p.data, p.wirelen) for p in packets])
     matched = [p for p, r in zip(packets, results, strict=True) if r]
     if args.count is not None:
-        matched = matched[:args.count]
+        matched = matched[: args.count]
     if args.write:
         dumper = reader.dumper(args.write)
         try:
@@ -101,14 +126,22 @@ def _filter_capture(filt: object, reader: object, args: argparse.Namespace) -> i
 
 
 def _seccomp_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("filters", nargs="+", type=Path,
-                        help="seccomp filters (raw struct sock_filter arrays, seccomp_export_bpf), oldest first")
+    parser.add_argument(
+        "filters",
+        nargs="+",
+        type=Path,
+        help="seccomp filters (raw struct sock_filter arrays, seccomp_export_bpf), oldest first",
+    )
     parser.add_argument("--syscall", required=True, help="syscall number (or name, through libseccomp)")
     parser.add_argument("--arch", default="x86_64", help="architecture (default x86_64)")
     parser.add_argument("--args", nargs="*", default=[], help="up to 6 syscall arguments (0x.. or decimal)")
     parser.add_argument("--ip", default="0", help="instruction pointer (default 0)")
-    parser.add_argument("--engine", choices=("jit", "interpreter", "classic"), default="classic",
-                        help="run the converted filters on a bpfvm engine (default: the classic interpreter)")
+    parser.add_argument(
+        "--engine",
+        choices=("jit", "interpreter", "classic"),
+        default="classic",
+        help="run the converted filters on a bpfvm engine (default: the classic interpreter)",
+    )
 
 
 @command("seccomp", "print the action seccomp filters take for a syscall", _seccomp_arguments)
@@ -119,8 +152,12 @@ def _cmd_seccomp(args: argparse.Namespace) -> int:
     if args.arch not in ARCHES:
         raise CbpfError(f"unknown architecture {args.arch!r}; have {', '.join(ARCHES)}")
     values = [int(a, 0) for a in args.args]
-    data = SeccompData(syscall_number(args.syscall, args.arch), ARCHES[args.arch], int(args.ip, 0),
-                       tuple(values) + (0,) * (6 - len(values)) if len(values) <= 6 else tuple(values))
+    data = SeccompData(
+        syscall_number(args.syscall, args.arch),
+        ARCHES[args.arch],
+        int(args.ip, 0),
+        tuple(values) + (0,) * (6 - len(values)) if len(values) <= 6 else tuple(values),
+    )
     filters = [path.read_bytes() for path in args.filters]
     action = evaluate(filters, data, engine=None if args.engine == "classic" else args.engine)
     print(action)
