@@ -25,7 +25,7 @@ from .errors import CbpfError
 from .insn import SockFilter, decode, encode, from_tuples
 from .skb import CTX_SIZE, FIELDS, SkbLayout, helpers_for, pack_context
 
-__all__ = ["EbpfFilter", "Filter", "compile"]
+__all__ = ["EbpfFilter", "Filter", "StagedCapture", "compile"]
 
 _FORMATS = {"d": text.format_d, "dd": text.format_dd, "ddd": text.format_ddd, "asm": text.format_asm}
 _PARSERS = {"d": text.parse_d, "dd": text.parse_dd, "ddd": text.parse_ddd, "asm": text.parse_asm}
@@ -230,27 +230,49 @@ class EbpfFilter:
         return bytes(blob), spans
 
     def run_prepared(self, prepared: tuple[bytes, list[tuple[int, int, int]]]) -> list[int]:
-        """:meth:`run_many` on :meth:`prepare` output (for benchmarks: no per-packet Python)."""
+        """:meth:`run_many` on :meth:`prepare` output."""
+        with self.stage(prepared) as staged:
+            return staged.run()
+
+    def stage(self, prepared: tuple[bytes, list[tuple[int, int, int]]]) -> StagedCapture:
+        """Place a prepared capture in guest memory for repeated :meth:`StagedCapture.run`."""
+        return StagedCapture(self, prepared)
+
+
+class StagedCapture:
+    """A capture placed in an :class:`EbpfFilter`'s guest memory: records, results, one
+    context; :meth:`run` is one engine call over every packet.  Use it as a context manager
+    (or :meth:`close` it) to free the guest memory."""
+
+    def __init__(self, owner: EbpfFilter, prepared: tuple[bytes, list[tuple[int, int, int]]]) -> None:
         blob, spans = prepared
-        memory, count = self.vm.memory, len(spans)
-        mark = memory.mark()
-        try:
-            program = self.batch_program()
-            self.vm.compile(program)
-            data = memory.map("capture", blob or b"\0", writable=False)
-            records = memory.map(
-                "records",
-                b"".join(_RECORD.pack(data.base + o, c, w) for o, c, w in spans) or b"\0",
-                writable=False,
-                align=8,
-            )
-            results = memory.map("results", 4 * max(count, 1), writable=True, align=8)
-            ctx = memory.map("skb", CTX_SIZE, writable=True, align=8)
-            memory.write(
-                ctx.base, pack_context(SkbLayout(ctx.base, 0), b"", wirelen=0, skb=interp.Skb())[:CTX_SIZE]
-            )
-            self.vm.run(program, records.base, count, results.base, ctx.base)
-            out = memory.read(results.base, 4 * count)
-            return list(struct.unpack(f"<{count}I", out))
-        finally:
-            memory.release(mark)
+        self.vm, self.count = owner.vm, len(spans)
+        memory = self.vm.memory
+        self.program = owner.batch_program()
+        self.vm.compile(self.program)
+        self._mark: tuple[int, int, int] | None = memory.mark()
+        data = memory.map("capture", blob or b"\0", writable=False)
+        records = b"".join(_RECORD.pack(data.base + o, c, w) for o, c, w in spans) or b"\0"
+        self._records = memory.map("records", records, writable=False, align=8).base
+        self._results = memory.map("results", 4 * max(self.count, 1), writable=True, align=8).base
+        ctx = memory.map("skb", CTX_SIZE, writable=True, align=8).base
+        memory.write(ctx, pack_context(SkbLayout(ctx, 0), b"", wirelen=0, skb=interp.Skb())[:CTX_SIZE])
+        self._ctx = ctx
+
+    def run(self) -> list[int]:
+        """Run the filter over every packet (one engine call); the results in order."""
+        self.vm.run(self.program, self._records, self.count, self._results, self._ctx)
+        out = self.vm.memory.read(self._results, 4 * self.count)
+        return list(struct.unpack(f"<{self.count}I", out))
+
+    def close(self) -> None:
+        """Free the guest memory of the capture (idempotent)."""
+        if self._mark is not None:
+            self.vm.memory.release(self._mark)
+            self._mark = None
+
+    def __enter__(self) -> StagedCapture:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
