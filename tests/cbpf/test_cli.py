@@ -99,9 +99,11 @@ def test_filter_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
     assert main(["filter", "ip"]) == 2
 
 
-def test_filter_prints_ebpf_and_asm() -> None:
+def test_filter_prints_ebpf_and_asm(tmp_path: Path) -> None:
     status, text = _bpfvm("filter", "--ebpf", "ip")
     assert status == 0 and "w0 ^= w0" in text and "r6 = r1" in text and text.rstrip().endswith("exit")
+    assert _bpfvm("filter", "--ebpf-out", str(tmp_path / "ip.bin"), "ip") == (0, "")
+    assert _bpfvm("disasm", "--raw", str(tmp_path / "ip.bin")) == (0, text)
     status, text = _bpfvm("filter", "--asm", "ip")
     assert text == "\tldh [12]\n\tjeq #0x800, L2, L3\nL2:\tret #262144\nL3:\tret #0\n"
 

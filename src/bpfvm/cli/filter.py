@@ -48,6 +48,12 @@ def _filter_arguments(parser: argparse.ArgumentParser) -> None:
         help="print the eBPF the converter makes (bpfvm disasm syntax)",
     )
     parser.add_argument(
+        "--ebpf-out",
+        type=Path,
+        metavar="FILE",
+        help="write the converted eBPF bytecode to FILE (see it with bpfvm disasm --raw FILE)",
+    )
+    parser.add_argument(
         "--flavour",
         choices=("pcap", "kernel"),
         default="pcap",
@@ -74,6 +80,12 @@ def _cmd_filter(args: argparse.Namespace) -> int:
         linktype = args.linktype if args.linktype is not None else (reader.linktype if reader else "EN10MB")
         snaplen = args.snaplen or (reader.snaplen if reader else DEFAULT_SNAPLEN)
         filt = compile(expr, linktype, snaplen, optimize=not args.no_optimize)
+        if args.ebpf_out:
+            from ..isa import encode
+
+            args.ebpf_out.write_bytes(encode(filt.to_ebpf(args.flavour).insns))
+            if not args.form and reader is None:
+                return 0
         if args.form:
             _print_form(filt, args.form, args.flavour)
             return 0
