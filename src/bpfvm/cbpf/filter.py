@@ -261,7 +261,15 @@ class StagedCapture:
 
     def run(self) -> list[int]:
         """Run the filter over every packet (one engine call); the results in order."""
+        self.execute()
+        return self.results()
+
+    def execute(self) -> None:
+        """Only the engine call over every packet (what a benchmark times)."""
         self.vm.run(self.program, self._records, self.count, self._results, self._ctx)
+
+    def results(self) -> list[int]:
+        """The filter's result per packet of the last :meth:`execute`."""
         out = self.vm.memory.read(self._results, 4 * self.count)
         return list(struct.unpack(f"<{self.count}I", out))
 
