@@ -5,7 +5,8 @@ captures: IPv4/IPv6, TCP/UDP/ICMP, VLAN, PPPoE, IS-IS, DECnet, GENEVE …), laid
 in one buffer that stays in cache, and ``--packets`` records cycling through them — so the
 table measures filtering, not DRAM; ``--distinct`` lays every record's packet out separately
 (a capture far larger than the caches: both sides then pay a cache miss per packet).
-Filters: tcpdump expressions of 1 to ~90 instructions compiled by libpcap (``pcap_compile``, optimised), including ``ip6 protochain``
+Filters: tcpdump expressions of 1 to ~90 instructions compiled by libpcap (``pcap_compile``,
+optimised), including ``ip6 protochain``
 (backward jumps).
 
 * **libpcap** — ``pcap_offline_filter`` in a loop over the packets, in C (a small harness
