@@ -129,18 +129,21 @@ def compile(
 _RECORD = struct.Struct("<QII")  # data address, caplen, wire length
 
 
-def _driver(filter_len: int) -> list[Insn]:
+def _driver() -> list[Insn]:
     """``driver(records, count, results, ctx)``: for each 16-byte record, fill the context's
-    data/len/wire_len, call the filter (a local function right after the driver), store r0."""
+    data/head/len/wire_len (no headroom: the network header is the data, as for an AF_UNIX
+    skb), call the filter (a local function right after the driver), store r0."""
     data, length, wire = FIELDS["data"][0], FIELDS["len"][0], FIELDS["wire_len"][0]
+    head = FIELDS["head"][0]
     body = [
         make("mov64_reg", 6, 1),
         make("mov64_reg", 7, 2),
         make("mov64_reg", 8, 3),
         make("mov64_reg", 9, 4),
-        make("jeq64_imm", 7, off=14, imm=0),
+        make("jeq64_imm", 7, off=15, imm=0),
         make("ldxdw", 1, 6, 0),
         make("stxdw", 9, 1, data),
+        make("stxdw", 9, 1, head),
         make("ldxw", 1, 6, 8),
         make("stxw", 9, 1, length),
         make("ldxw", 1, 6, 12),
@@ -151,7 +154,7 @@ def _driver(filter_len: int) -> list[Insn]:
         make("add64_imm", 6, imm=16),
         make("add64_imm", 8, imm=4),
         make("sub64_imm", 7, imm=1),
-        make("ja", off=-14),
+        make("ja", off=-15),
         make("mov64_imm", 0, imm=0),
         make("exit"),
     ]
@@ -202,7 +205,7 @@ class EbpfFilter:
     def batch_program(self) -> Program:
         """The driver loop followed by the converted filter, as one Program."""
         if self._batch is None:
-            driver = _driver(len(self.program.insns))
+            driver = _driver()
             start = len(driver)
             insns = driver + [i.with_pc(start + i.pc) for i in self.program.insns]
             self._batch = Program.from_insns(
