@@ -109,8 +109,18 @@ def test_random_programs_equal_libpcap(engine: str) -> None:
 def test_libpcap_only_semantics_on_the_jit() -> None:
     # shift by X >= 32 gives 0, ld len = wire length, a backward ja loop counting A up to 7
     # (an unwritten M[] word would be garbage in libpcap: bpfvm's pcap flavour zeroes M[])
-    rows = [(0x01, 0, 0, 40), (0x80, 0, 0, 0), (0x6C, 0, 0, 0), (0x02, 0, 0, 3), (0x61, 0, 0, 3),
-            (0x0C, 0, 0, 0), (0x15, 2, 0, 7), (0x04, 0, 0, 1), (0x05, 0, 0, 0xFFFFFFFC), (0x16, 0, 0, 0)]
+    rows = [
+        (0x01, 0, 0, 40),
+        (0x80, 0, 0, 0),
+        (0x6C, 0, 0, 0),
+        (0x02, 0, 0, 3),
+        (0x61, 0, 0, 3),
+        (0x0C, 0, 0, 0),
+        (0x15, 2, 0, 7),
+        (0x04, 0, 0, 1),
+        (0x05, 0, 0, 0xFFFFFFFC),
+        (0x16, 0, 0, 0),
+    ]
     filt = Filter.from_tuples(rows)
     records = [(bytes(30), 30), (bytes(30), 99)]
     expected = [bpf_filter(filt.insns, p, w) for p, w in records]

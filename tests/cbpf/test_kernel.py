@@ -57,7 +57,9 @@ SPECIAL = {
     "ld #nlan": _prog(
         (0x00, 0, 0, 0), (0x01, 0, 0, 3), (0x20, 0, 0, SKF_AD_OFF + 16), (0x04, 0, 0, 1), (0x16, 0, 0, 0)
     ),
-    "ldb [SKF_NET_OFF]: an AF_UNIX skb's network header is its data": _prog((0x30, 0, 0, SKF_NET_OFF), (0x06, 0, 0, 50)),
+    "ldb [SKF_NET_OFF]: an AF_UNIX skb's network header is its data": _prog(
+        (0x30, 0, 0, SKF_NET_OFF), (0x06, 0, 0, 50)
+    ),
     "ldb [SKF_LL_OFF] on an skb without one": _prog((0x30, 0, 0, SKF_LL_OFF), (0x06, 0, 0, 50)),
 }
 
