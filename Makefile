@@ -71,6 +71,7 @@ bench: venv
 	$(BIN)/python bench/kernels.py
 	$(BIN)/python bench/image.py
 	$(BIN)/python bench/doom.py
+	$(BIN)/python bench/cbpf.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis
