@@ -24,7 +24,9 @@ def _pcap(path: Path, packets: list[bytes]) -> Path:
 
 
 def _cli(*words: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "bpfvm", *words], capture_output=True, text=True, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bpfvm", *words], capture_output=True, text=True, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -32,19 +34,27 @@ def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     from bpfvm.cc import compile_c
 
     out = tmp_path_factory.mktemp("replay")
-    return {n: compile_c(HERE / f"{n}.c", output=out / f"{n}.o", kernel=True, flags=KERNEL_C)
-            for n in ("xdp_parse", "socket_len", "tc_nat")}
+    return {
+        n: compile_c(HERE / f"{n}.c", output=out / f"{n}.o", kernel=True, flags=KERNEL_C)
+        for n in ("xdp_parse", "socket_len", "tc_nat")
+    }
 
 
 def test_xdp_replay_counts_and_writes_the_passing_packets(objects: dict[str, Path], tmp_path: Path) -> None:
     packets = [_ipv4_udp(53), _ipv4_udp(9), _ipv4_tcp(), _ipv4_udp(53), _ipv4_udp(1000)]
     capture = _pcap(tmp_path / "in.pcap", packets)
-    result = _cli("xdp", str(objects["xdp_parse"]), "-r", str(capture), "-w", str(tmp_path / "out.pcap"), "-v")
+    result = _cli(
+        "xdp", str(objects["xdp_parse"]), "-r", str(capture), "-w", str(tmp_path / "out.pcap"), "-v"
+    )
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[:5] == [f"1 XDP_DROP {len(packets[0])}", f"2 XDP_TX {len(packets[1])}",
-                         f"3 XDP_PASS {len(packets[2])}", f"4 XDP_DROP {len(packets[3])}",
-                         f"5 XDP_TX {len(packets[4])}"]
+    assert lines[:5] == [
+        f"1 XDP_DROP {len(packets[0])}",
+        f"2 XDP_TX {len(packets[1])}",
+        f"3 XDP_PASS {len(packets[2])}",
+        f"4 XDP_DROP {len(packets[3])}",
+        f"5 XDP_TX {len(packets[4])}",
+    ]
     assert lines[5:] == ["XDP_DROP        2", "XDP_PASS        1", "XDP_TX          2", "5 packets, 3 passed"]
     with Reader(tmp_path / "out.pcap") as written:
         kept = list(written)
