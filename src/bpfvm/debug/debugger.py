@@ -156,7 +156,8 @@ class Debugger:
     """Debug ``program`` in ``vm`` (an interpreter VM): breakpoints, stepping, registers, memory.
 
     The program runs as ``vm.run_main`` runs it when it has a ``main`` (``argv`` default: its
-    name) or ``entry`` is ``"main"``, else as ``vm.run(program, *args, mem=mem, entry=entry)``.
+    name) or ``entry`` is ``"main"``, else as ``vm.run(program, *args, mem=mem, entry=entry)``,
+    or as ``runner()`` does when given (a kernel program: ``vm.test_run`` on a packet, an event).
     ``elf`` is the object's bytes, for DWARF variables and statement boundaries (default:
     ``program.name`` read as a path, if it exists) — for a program linked from several objects,
     their bytes in link order. Nothing runs until :meth:`run`, :meth:`cont` or a step; every one of
@@ -166,7 +167,8 @@ class Debugger:
 
     def __init__(self, vm: Any, program: Program, *, entry: str | None = None,
                  argv: Sequence[str] | None = None, args: Sequence[int] = (),
-                 mem: bytes | None = None, elf: bytes | Sequence[bytes] | None = None) -> None:
+                 mem: bytes | None = None, elf: bytes | Sequence[bytes] | None = None,
+                 runner: Callable[[], int] | None = None) -> None:
         if vm.engine != "interpreter":
             raise DebuggerError("the debugger runs programs on the interpreter engine")
         self.vm = vm
@@ -175,6 +177,9 @@ class Debugger:
         self.argv = list(argv) if argv is not None else None
         self.args = tuple(args)
         self.mem = mem
+        #: What a run does instead of main/entry (``lambda: vm.test_run(prog, data=p).retval``):
+        #: any way of running the program in ``vm`` — an XDP program on a packet, a tracepoint.
+        self.runner = runner
         self.info: DebugInfo = read_debug_info(elf if elf is not None else _read(program.name), program)
         #: pc → (file, line) of every instruction (DWARF, else BTF line_info).
         self.lines = self.info.lines
@@ -386,6 +391,8 @@ class Debugger:
 
     def _run_program(self) -> int:
         vm, program = self.vm, self.program
+        if self.runner is not None:
+            return int(self.runner())
         entry = self.entry or ("main" if "main" in program.functions and not self.args and self.mem is None
                                else None)
         if entry == "main":
