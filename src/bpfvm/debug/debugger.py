@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import linecache
 import queue
+import re
 import struct
 import threading
 from collections.abc import Callable, Sequence
@@ -803,9 +804,34 @@ class Debugger:
             if not self._has_stack():
                 raise DebuggerError("No registers.")
             return self._frame_regs(depth)[index] if index is not None else self._frames[depth][0]
+        if "->" in name or "." in name:
+            return self._member_value(name, depth)
         value = self.variable(name, depth=depth)
         if value is None:
             raise ExprError(f'No symbol "{name}" in current context.')
+        return value
+
+    def _member_value(self, path: str, depth: int) -> int:
+        """The value of ``base->member.member…`` (DWARF member offsets and types); a struct or
+        array member's value is its address, as for variables."""
+        parts = re.split(r"\s*(->|\.)\s*", path.strip())
+        base = parts[0]
+        found = [v for v in self._visible(depth) if v.name == base] if self._frames else []
+        vtype = found[-1].type if found else self.info.globals.get(base)
+        value = self._name_value(base, depth)
+        for op, name in zip(parts[1::2], parts[2::2]):
+            record = vtype.pointee() if op == "->" and vtype is not None else vtype
+            if record is None or record.kind != "struct":
+                what = "a pointer to a struct or union" if op == "->" else "a struct or union"
+                raise ExprError(f"{path}: the left of {op}{name} is not {what}")
+            member = record.member(name)
+            if member is None:
+                raise ExprError(f"There is no member named {name}.")
+            offset, vtype = member
+            address = (value + offset) & _M64
+            size = vtype.size if vtype.size in (1, 2, 4, 8) else 8
+            value = address if vtype.kind in ("struct", "array") else \
+                _convert(self.vm.memory.load(address, size), vtype, size)
         return value
 
     def _frame_regs(self, depth: int) -> list[int]:

@@ -52,6 +52,32 @@ class TypeInfo:
     name: str
     size: int
     kind: str
+    #: The DWARF DIE it was read from (pointers: for their target; structs: for members).
+    die: Any = field(default=None, compare=False, repr=False)
+
+    def pointee(self) -> TypeInfo | None:
+        """What a pointer points to (None: not a pointer, or ``void *``)."""
+        if self.kind != "pointer" or self.die is None or "DW_AT_type" not in self.die.attributes:
+            return None
+        return _describe(self.die.get_DIE_from_attribute("DW_AT_type"))
+
+    def member(self, name: str) -> tuple[int, TypeInfo] | None:
+        """(byte offset, type) of member ``name`` of a struct or union, looking into anonymous
+        members; None if there is none (or this is no struct)."""
+        if self.kind != "struct" or self.die is None:
+            return None
+        for child in self.die.iter_children():
+            if child.tag != "DW_TAG_member" or "DW_AT_type" not in child.attributes:
+                continue
+            location = child.attributes.get("DW_AT_data_member_location")
+            offset = int(location.value) if location is not None and isinstance(location.value, int) else 0
+            mtype = _describe(child.get_DIE_from_attribute("DW_AT_type"))
+            if "DW_AT_name" in child.attributes:
+                if _name(child) == name:
+                    return offset, mtype
+            elif (inner := mtype.member(name)) is not None:
+                return offset + inner[0], inner[1]
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -543,13 +569,13 @@ def _describe(die: Any) -> TypeInfo:
         kind = _ENCODINGS.get(encoding, "other")
         return TypeInfo(name, size, kind)
     if die.tag == "DW_TAG_pointer_type":
-        return TypeInfo(name or "pointer", 8, "pointer")
+        return TypeInfo(name or "pointer", 8, "pointer", die)
     if die.tag == "DW_TAG_enumeration_type":
         return TypeInfo(name or "enum", size, "signed")
     if die.tag == "DW_TAG_array_type":
         return TypeInfo(name or "array", size, "array")
     if die.tag in ("DW_TAG_structure_type", "DW_TAG_union_type"):
-        return TypeInfo(name or "struct", size, "struct")
+        return TypeInfo(name or "struct", size, "struct", die)
     return TypeInfo(name or die.tag, size, "other")
 
 
