@@ -39,7 +39,7 @@ from llvmlite import ir
 from ..cc.legalize import MATH_INTRINSICS
 from ..runtime.layout import Layout
 
-__all__ = ["ENABLED", "NAMES", "Natives", "eligible", "register_symbols"]
+__all__ = ["ENABLED", "NAMES", "Natives", "eligible", "map_sites", "register_symbols"]
 
 #: Lower libc intrinsics natively (False: every intrinsic call goes through the host callback).
 ENABLED = True
@@ -712,6 +712,52 @@ _INTEGER: dict[str, tuple[int, Callable[[ir.IRBuilder, ir.Value], ir.Value]]] = 
 NAMES: frozenset[str] = frozenset(_FLOAT) | frozenset(_STRING) | frozenset(_INTEGER)
 
 
+def _map_lookup(f: _Body, handle: ir.Value, key_addr: ir.Value) -> ir.Value:
+    """``bpf_map_lookup_elem`` on an array map, inlined as the kernel's JIT inlines it
+    (``array_map_gen_lookup``): ``values + key * round_up(value_size, 8)``, or 0 past the end.
+    Any other map (or a pointer that is not a handle: the descriptor lives in read-only memory
+    and carries a magic number) answers ``ok = 0``, and the call site calls the Python helper."""
+    from ..kernel.maps.space import DESCRIPTOR_SIZE, MAGIC, MAGIC_OFFSET
+
+    b = f.b
+
+    def u32(addr: ir.Value, offset: int) -> ir.Value:
+        return b.zext(b.load(f.ptr(b.add(addr, _k(offset))), typ=I32, align=1), I64)
+
+    in_descriptors = b.and_(b.icmp_unsigned(">=", handle, _k(f.layout.read_lo)),
+                            b.icmp_unsigned("<=", handle, _k(f.layout.write_lo - DESCRIPTOR_SIZE)))
+    f.require(b.and_(in_descriptors, b.icmp_unsigned("==", b.and_(handle, _k(7)), _k(0))))
+    f.require(b.icmp_unsigned("==", u32(handle, MAGIC_OFFSET), _k(MAGIC)))
+    f.require(b.icmp_unsigned("==", u32(handle, 0), _k(_ARRAY_MAP)))
+    f.require(f.in_range(key_addr, _k(4), False))
+    key, max_entries = u32(key_addr, 0), u32(handle, 12)
+    slot = b.and_(b.add(u32(handle, 8), _k(7)), _k(~7 & (2**64 - 1)))
+    values = b.load(f.ptr(b.add(handle, _k(24))), typ=I64, align=1)
+    found = b.add(values, b.mul(key, slot))
+    return b.select(b.icmp_unsigned("<", key, max_entries), found, _k(0))
+
+
+#: ``BPF_MAP_TYPE_ARRAY``
+_ARRAY_MAP = 2
+#: Map helpers lowered natively, by kernel name: (register arguments, body).
+_MAPS: dict[str, tuple[int, Callable[..., ir.Value]]] = {"bpf_map_lookup_elem": (2, _map_lookup)}
+_MAP_HELPER_IDS = {"bpf_map_lookup_elem": 1}
+
+
+def map_sites(program: object, helpers: object) -> dict[int, str]:
+    """The helper calls (pc → name) to lower natively: ``call 1`` sites whose helper is bpfvm's
+    own ``bpf_map_lookup_elem`` (bound by ``functools.partial``); a user's helper is called."""
+    from ..kernel.maps.helpers import MAP_HELPERS
+
+    if not ENABLED or not isinstance(helpers, dict):
+        return {}
+    names = {number: name for name, number in _MAP_HELPER_IDS.items()
+             if getattr(helpers.get(number), "func", None) is MAP_HELPERS[name]}
+    externs = getattr(program, "externs", {})
+    return {insn.pc: names[insn.imm] for insn in getattr(program, "insns", ())
+            if insn.spec.op == "call" and insn.imm in names and insn.pc not in externs}
+
+
 # -- per module -------------------------------------------------------------------------------------
 
 @dataclass
@@ -736,8 +782,8 @@ class Natives:
         if name in _FLOAT:
             arity, emitter = _FLOAT[name]
             return emitter(_Fp(b), *args[:arity]), None
-        if name in _STRING:
-            arity = _STRING[name][0]
+        if name in _STRING or name in _MAPS:
+            arity = (_STRING.get(name) or _MAPS[name])[0]
             pair = b.call(self.helper(name), [mem, *args[:arity]])
             return b.extract_value(pair, 0), b.extract_value(pair, 1)
         return None
@@ -746,7 +792,7 @@ class Natives:
         """The module's helper function for string function ``name`` (made on first use)."""
         fn = self.helpers.get(name)
         if fn is None:
-            arity, body = _STRING[name]
+            arity, body = _STRING[name] if name in _STRING else _MAPS[name]
             fn = ir.Function(self.module, ir.FunctionType(RESULT, [PTR] + [I64] * arity),
                              f"bpfvm.native.{name}")
             fn.linkage = "internal"

@@ -191,3 +191,45 @@ def test_update_flags_from_a_program_and_host() -> None:
     view = vm.memory.view(binding.address(m.prog_lookup(b"\1\0\0\0", 0) or 0), 8)
     view[:] = b"ABCDEFGH"  # the guest's bytes are the host's
     assert m[1] == b"ABCDEFGH"
+
+
+def _lookup_code(fd: int, key: int) -> bytes:
+    """``r0 = bpf_map_lookup_elem(map fd, &key)``."""
+    return encode([
+        make("stw", dst=10, off=-4, imm=key), make("lddw", dst=1, src=1, imm=fd),
+        make("mov64_reg", dst=2, src=10), make("add64_imm", dst=2, imm=-4), make("call", imm=1), make("exit"),
+    ])
+
+
+def test_jit_inlines_array_lookups_like_the_helper() -> None:
+    """The JIT's native array lookup gives the Python helper's addresses (and 0 past the end);
+    other maps and a user's own helper 1 go through the host callback."""
+    array, hashed = Map("array", 4, 12, 5), Map("hash", 4, 12, 5)
+    hashed[3] = bytes(12)
+    interp, jit = _vm("interpreter"), _vm("jit")
+    for m in (array, hashed):
+        for key in (0, 3, 4, 5, -1):
+            code = _lookup_code(m.fd, key)
+            want = interp.run(code)
+            got = jit.run(code)
+            if want:  # the same element, at each VM's own address for the map
+                assert got - jit.map_space.bound(m).base == want - interp.map_space.bound(m).base
+            else:
+                assert got == 0
+    code = _lookup_code(array.fd, 2)
+    assert jit.compile(jit.program(code)).natives == {5: "bpf_map_lookup_elem"}
+    mine = bpfvm.VM(engine="jit")
+    mine.helpers[1] = lambda *regs: 7
+    assert mine.compile(mine.program(code)).natives == {} and mine.run(code) == 7
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_forged_handle_traps(engine: str) -> None:
+    vm = _vm(engine)
+    fake = vm.memory.map("fake", 64, writable=True)
+    code = encode([make("lddw", dst=1, imm=fake.base), make("mov64_reg", dst=2, src=10),
+                   make("add64_imm", dst=2, imm=-8), make("stdw", dst=10, off=-8, imm=0),
+                   make("call", imm=1), make("exit")])
+    with pytest.raises(bpfvm.VmTrap) as info:
+        vm.run(code)
+    assert info.value.kind is bpfvm.TrapKind.HELPER_FAILED and "not a map handle" in str(info.value)

@@ -1,8 +1,9 @@
 """The maps of one VM: where each map's storage appears in its guest memory, and map handles.
 
 A program names a map by a *handle*: the guest address of a 64-byte read-only descriptor
-``{u32 type, key_size, value_size, max_entries, map_flags, fd; u64 values}`` (``values`` is the
-guest address of the map's storage), which is what ``lddw`` src=1 (``BPF_PSEUDO_MAP_FD``) loads —
+``{u32 type, key_size, value_size, max_entries, map_flags, fd; u64 values; u32 magic}``
+(``values`` is the guest address of the map's storage; the JIT's inlined array lookup reads
+it), which is what ``lddw`` src=1 (``BPF_PSEUDO_MAP_FD``) loads —
 the kernel loads the address of its ``struct bpf_map`` in the same place.  Attaching a map maps
 its memfd pages into the VM (:meth:`bpfvm.memory.Memory.share`: read-only for
 ``BPF_F_RDONLY_PROG`` maps, writable otherwise), once per VM; one map can be attached to any
@@ -17,11 +18,13 @@ from dataclasses import dataclass
 from ...memory import PAGE, Memory, Region
 from .base import Flag, Map, Storage
 
-__all__ = ["DESCRIPTOR_SIZE", "Binding", "MapSpace"]
+__all__ = ["DESCRIPTOR_SIZE", "MAGIC", "MAGIC_OFFSET", "Binding", "MapSpace"]
 
 #: Bytes per map descriptor.
 DESCRIPTOR_SIZE = 64
-_DESCRIPTOR = struct.Struct("<6IQ")
+#: ``u32`` at :data:`MAGIC_OFFSET` of every descriptor: how native code recognises a handle.
+MAGIC, MAGIC_OFFSET = 0x4D50_4221, 32
+_DESCRIPTOR = struct.Struct("<6IQI")
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +80,7 @@ class MapSpace:
             self._next = 0
         storage, region = self._pages[-1]
         _DESCRIPTOR.pack_into(storage.buf, self._next, m.type_id, m.key_size, m.value_size, m.max_entries,
-                              m.flags, m.fd & 0xFFFF_FFFF, base)
+                              m.flags, m.fd & 0xFFFF_FFFF, base, MAGIC)
         handle = region.base + self._next
         self._next += DESCRIPTOR_SIZE
         return handle
