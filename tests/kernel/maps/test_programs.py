@@ -233,3 +233,12 @@ def test_a_forged_handle_traps(engine: str) -> None:
     with pytest.raises(bpfvm.VmTrap) as info:
         vm.run(code)
     assert info.value.kind is bpfvm.TrapKind.HELPER_FAILED and "not a map handle" in str(info.value)
+
+
+def test_initial_values_of_prog_arrays_and_maps_of_maps(program: Program) -> None:
+    vm = _vm("interpreter")
+    maps = vm.maps(program)
+    jump = maps["jump"]
+    assert [getattr(jump.get(i), "name", None) for i in range(4)] == ["tail_a", None, "tail_b", None]
+    assert maps["by_hash"][3] is maps["inner_a"]
+    assert len(maps["by_hash"]) == 1
