@@ -713,32 +713,98 @@ NAMES: frozenset[str] = frozenset(_FLOAT) | frozenset(_STRING) | frozenset(_INTE
 
 
 def _map_lookup(f: _Body, handle: ir.Value, key_addr: ir.Value) -> ir.Value:
-    """``bpf_map_lookup_elem`` on an array map, inlined as the kernel's JIT inlines it
-    (``array_map_gen_lookup``): ``values + key * round_up(value_size, 8)``, or 0 past the end.
-    Any other map (or a pointer that is not a handle: the descriptor lives in read-only memory
-    and carries a magic number) answers ``ok = 0``, and the call site calls the Python helper."""
-    from ..kernel.maps.space import DESCRIPTOR_SIZE, MAGIC, MAGIC_OFFSET
+    """``bpf_map_lookup_elem`` as native code: on an array map inlined as the kernel's JIT
+    inlines it (``array_map_gen_lookup``: ``values + key * round_up(value_size, 8)``, or 0 past
+    the end); on a plain hash map a search of its read-only native index
+    (:class:`bpfvm.kernel.maps.hash.NativeIndex`: FNV-1a, linear probing).  Any other map (or a
+    pointer that is not a handle: descriptors live in read-only memory and carry a magic number)
+    answers ``ok = 0``, and the call site calls the Python helper."""
+    from ..kernel.maps.space import DESCRIPTOR_SIZE, INDEX_MASK_OFFSET, INDEX_OFFSET, MAGIC, MAGIC_OFFSET
 
     b = f.b
 
     def u32(addr: ir.Value, offset: int) -> ir.Value:
         return b.zext(b.load(f.ptr(b.add(addr, _k(offset))), typ=I32, align=1), I64)
 
+    def u64(addr: ir.Value, offset: int) -> ir.Value:
+        return b.load(f.ptr(b.add(addr, _k(offset))), typ=I64, align=1)
+
+    def eq(x: ir.Value, y: int | ir.Value) -> ir.Value:
+        return b.icmp_unsigned("==", x, _k(y) if isinstance(y, int) else y)
+
     in_descriptors = b.and_(b.icmp_unsigned(">=", handle, _k(f.layout.read_lo)),
                             b.icmp_unsigned("<=", handle, _k(f.layout.write_lo - DESCRIPTOR_SIZE)))
-    f.require(b.and_(in_descriptors, b.icmp_unsigned("==", b.and_(handle, _k(7)), _k(0))))
-    f.require(b.icmp_unsigned("==", u32(handle, MAGIC_OFFSET), _k(MAGIC)))
-    f.require(b.icmp_unsigned("==", u32(handle, 0), _k(_ARRAY_MAP)))
-    f.require(f.in_range(key_addr, _k(4), False))
-    key, max_entries = u32(key_addr, 0), u32(handle, 12)
-    slot = b.and_(b.add(u32(handle, 8), _k(7)), _k(~7 & (2**64 - 1)))
-    values = b.load(f.ptr(b.add(handle, _k(24))), typ=I64, align=1)
-    found = b.add(values, b.mul(key, slot))
-    return b.select(b.icmp_unsigned("<", key, max_entries), found, _k(0))
+    f.require(b.and_(in_descriptors, eq(b.and_(handle, _k(7)), 0)))
+    f.require(eq(u32(handle, MAGIC_OFFSET), MAGIC))
+    kind, key_size, index = u32(handle, 0), u32(handle, 4), u64(handle, INDEX_OFFSET)
+    indexed_hash = b.and_(eq(kind, _HASH_MAP), b.icmp_unsigned("!=", index, _k(0)))
+    f.require(b.or_(eq(kind, _ARRAY_MAP), indexed_hash))
+    f.require(f.in_range(key_addr, key_size, False))
+    values = u64(handle, 24)
+    slot_size = b.and_(b.add(u32(handle, 8), _k(7)), _k(-8))
+    array, hashed, join = f.block("array"), f.block("hash"), f.block("found")
+    b.cbranch(eq(kind, _ARRAY_MAP), array, hashed)
+    b.position_at_end(join)
+    result = b.phi(I64)
+    b.position_at_end(array)
+    key = u32(key_addr, 0)
+    found = b.add(values, b.mul(key, slot_size))
+    result.add_incoming(b.select(b.icmp_unsigned("<", key, u32(handle, 12)), found, _k(0)), b.block)
+    b.branch(join)
+    b.position_at_end(hashed)
+    h = _fnv1a32(f, key_addr, key_size)
+    mask = u32(handle, INDEX_MASK_OFFSET)
+    keys = b.add(index, b.shl(b.add(mask, _k(1)), _k(3)))
+    stride = b.and_(b.add(key_size, _k(7)), _k(-8))
+    probe, check, compare, matched, nxt = (f.block(k)
+                                           for k in ("probe", "check", "compare", "matched", "next"))
+    first, start = b.and_(h, mask), b.block
+    b.branch(probe)
+    b.position_at_end(probe)
+    i = b.phi(I64)
+    i.add_incoming(first, start)
+    entry = b.load(f.ptr(b.add(index, b.shl(i, _k(3)))), typ=I64, align=1)
+    result.add_incoming(_k(0), probe)
+    b.cbranch(eq(entry, 0), join, check)
+    b.position_at_end(check)
+    same_hash = b.and_(b.icmp_unsigned("!=", entry, _k(1)), eq(b.lshr(entry, _k(32)), h))
+    b.cbranch(same_hash, compare, nxt)
+    b.position_at_end(compare)
+    slot = b.sub(b.and_(entry, _k(0xFFFF_FFFF)), _k(2))
+    differs = f.difference(key_addr, b.add(keys, b.mul(slot, stride)), key_size)
+    b.cbranch(eq(differs, 0), matched, nxt)
+    b.position_at_end(matched)
+    result.add_incoming(b.add(values, b.mul(slot, slot_size)), matched)
+    b.branch(join)
+    b.position_at_end(nxt)
+    i.add_incoming(b.and_(b.add(i, _k(1)), mask), nxt)
+    b.branch(probe)
+    b.position_at_end(join)
+    return result
 
 
-#: ``BPF_MAP_TYPE_ARRAY``
-_ARRAY_MAP = 2
+def _fnv1a32(f: _Body, addr: ir.Value, n: ir.Value) -> ir.Value:
+    """FNV-1a (32-bit) of the ``n`` bytes at ``addr``, as :func:`bpfvm.kernel.maps.hash.fnv1a32`."""
+    b = f.b
+    before = b.block
+    head, body, done = f.block("fnv"), f.block("fnvbody"), f.block("fnvend")
+    b.branch(head)
+    b.position_at_end(head)
+    i, h = b.phi(I64), b.phi(I64)
+    i.add_incoming(_k(0), before)
+    h.add_incoming(_k(0x811C9DC5), before)
+    b.cbranch(b.icmp_unsigned("==", i, n), done, body)
+    b.position_at_end(body)
+    mixed = b.and_(b.mul(b.xor(h, f.byte(b.add(addr, i))), _k(0x01000193)), _k(0xFFFF_FFFF))
+    i.add_incoming(b.add(i, _k(1)), body)
+    h.add_incoming(mixed, body)
+    b.branch(head)
+    b.position_at_end(done)
+    return h
+
+
+#: ``BPF_MAP_TYPE_HASH``, ``BPF_MAP_TYPE_ARRAY``
+_HASH_MAP, _ARRAY_MAP = 1, 2
 #: Map helpers lowered natively, by kernel name: (register arguments, body).
 _MAPS: dict[str, tuple[int, Callable[..., ir.Value]]] = {"bpf_map_lookup_elem": (2, _map_lookup)}
 _MAP_HELPER_IDS = {"bpf_map_lookup_elem": 1}

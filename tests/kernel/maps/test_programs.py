@@ -242,3 +242,29 @@ def test_initial_values_of_prog_arrays_and_maps_of_maps(program: Program) -> Non
     assert [getattr(jump.get(i), "name", None) for i in range(4)] == ["tail_a", None, "tail_b", None]
     assert maps["by_hash"][3] is maps["inner_a"]
     assert len(maps["by_hash"]) == 1
+
+
+def test_jit_hash_lookup_agrees_through_inserts_deletes_and_rebuilds() -> None:
+    """The JIT searches a hash map's native index; after every kind of change (collisions,
+    tombstones, rebuilds, a full map) it finds exactly the helper's elements."""
+    import random
+
+    m = Map("hash", 4, 5, 16)
+    interp, jit = _vm("interpreter"), _vm("jit")
+    rng = random.Random(3)
+    codes = {key: _lookup_code(m.fd, key) for key in range(40)}
+    for round_ in range(12):
+        for _ in range(30):
+            key = rng.randrange(40)
+            if rng.random() < 0.6 and len(m) < 16:
+                m.update(key, rng.randbytes(5))
+            elif key in m:
+                del m[key]
+        for key, code in codes.items():
+            want, got = interp.run(code), jit.run(code)
+            if want:
+                offset = want - interp.map_space.bound(m).base
+                assert got - jit.map_space.bound(m).base == offset, (round_, key)
+            else:
+                assert got == 0, (round_, key)
+    assert m.native is not None and m.native.deleted + m.native.used <= m.native.capacity  # type: ignore[attr-defined]

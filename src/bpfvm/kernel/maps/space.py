@@ -1,7 +1,8 @@
 """The maps of one VM: where each map's storage appears in its guest memory, and map handles.
 
 A program names a map by a *handle*: the guest address of a 64-byte read-only descriptor
-``{u32 type, key_size, value_size, max_entries, map_flags, fd; u64 values; u32 magic}``
+``{u32 type, key_size, value_size, max_entries, map_flags, fd; u64 values; u32 magic, pad;
+u64 index; u32 index_mask}`` (``index``: the read-only native mirror of a hash map's index)
 (``values`` is the guest address of the map's storage; the JIT's inlined array lookup reads
 it), which is what ``lddw`` src=1 (``BPF_PSEUDO_MAP_FD``) loads —
 the kernel loads the address of its ``struct bpf_map`` in the same place.  Attaching a map maps
@@ -18,13 +19,16 @@ from dataclasses import dataclass
 from ...memory import PAGE, Memory, Region
 from .base import Flag, Map, Storage
 
-__all__ = ["DESCRIPTOR_SIZE", "MAGIC", "MAGIC_OFFSET", "Binding", "MapSpace"]
+__all__ = ["DESCRIPTOR_SIZE", "INDEX_MASK_OFFSET", "INDEX_OFFSET", "MAGIC", "MAGIC_OFFSET", "Binding",
+           "MapSpace"]
 
 #: Bytes per map descriptor.
 DESCRIPTOR_SIZE = 64
 #: ``u32`` at :data:`MAGIC_OFFSET` of every descriptor: how native code recognises a handle.
 MAGIC, MAGIC_OFFSET = 0x4D50_4221, 32
-_DESCRIPTOR = struct.Struct("<6IQI")
+_DESCRIPTOR = struct.Struct("<6IQIIQI")
+#: Offsets of the native hash index's guest address and capacity mask in a descriptor.
+INDEX_OFFSET, INDEX_MASK_OFFSET = 40, 48
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,20 +71,27 @@ class MapSpace:
         if m.storage is not None:
             writable = not m.flags & Flag.RDONLY_PROG
             region = self.memory.share(f"map:{m.name or m.type_name}", m.storage.pieces(), writable=writable)
-        handle = self._descriptor(m, region.base if region else 0)
+        index = getattr(m, "native", None)
+        index_base = 0
+        if index is not None:
+            index_base = self.memory.share(f"map-index:{m.name or m.type_name}", index.storage.pieces(),
+                                           writable=False).base
+        mask = index.capacity - 1 if index is not None else 0
+        handle = self._descriptor(m, region.base if region else 0, index_base, mask)
         binding = Binding(m, handle, region.base if region else 0, region)
         self._bindings[id(m)] = binding
         self._by_handle[handle] = binding
         return binding
 
-    def _descriptor(self, m: Map, base: int) -> int:
+    def _descriptor(self, m: Map, base: int, index_base: int = 0, mask: int = 0) -> int:
         if self._next + DESCRIPTOR_SIZE > PAGE:
             storage = Storage("map-handles", PAGE)
             self._pages.append((storage, self.memory.share("map-handles", storage.pieces(), writable=False)))
             self._next = 0
         storage, region = self._pages[-1]
         _DESCRIPTOR.pack_into(storage.buf, self._next, m.type_id, m.key_size, m.value_size, m.max_entries,
-                              m.flags, m.fd & 0xFFFF_FFFF, base, MAGIC)
+                              m.flags, m.fd & 0xFFFF_FFFF, base, MAGIC, 0, index_base,
+                              mask)
         handle = region.base + self._next
         self._next += DESCRIPTOR_SIZE
         return handle
