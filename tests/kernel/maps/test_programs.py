@@ -114,6 +114,8 @@ def test_ringbuf_records_reach_the_host(program: Program, engine: str) -> None:
     events = vm.maps(program)["events"]
     avail = vm.run(program, 4, entry="produce")
     assert avail == 5 * 16  # 4 reserved + 1 output, 8-byte header + 8 bytes each
+    binding = vm.map_space.bound(events)
+    assert binding.region.base == binding.base + events.data_offset  # positions stay host-side
     records = events.consume()
     assert [struct.unpack("<II", r) for r in records] == [(0, 0xABC), (2, 0xABC), (1000, 0xDEF)]
     assert events.consumer_pos == events.producer_pos == 80

@@ -259,6 +259,12 @@ class Map:
         """Raise the :class:`MapError` ``code`` for ``op`` on this map."""
         raise MapError(code, op, self.name or self.type_name, detail)
 
+    def guest_pieces(self) -> tuple[list[tuple[int, int, int]], int]:
+        """What a VM maps of the storage — ``(fd, offset, length)`` pieces — and the storage
+        offset where that mapping starts (all of it, from 0, unless a family hides a part)."""
+        assert self.storage is not None
+        return self.storage.pieces(), 0
+
     # -- sizes ----------------------------------------------------------------------------
     @property
     def slot_size(self) -> int:

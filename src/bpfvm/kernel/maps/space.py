@@ -33,7 +33,8 @@ INDEX_OFFSET, INDEX_MASK_OFFSET = 40, 48
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """A map attached to a VM: its handle and the guest address of its storage (0: none)."""
+    """A map attached to a VM: its handle, and ``base``, the guest address storage offset 0 has
+    (0: no storage); ``region`` is what the VM maps (a ring buffer's data pages only)."""
 
     map: Map
     handle: int
@@ -67,18 +68,20 @@ class MapSpace:
         found = self._bindings.get(id(m))
         if found is not None:
             return found
-        region = None
+        region, start = None, 0
         if m.storage is not None:
             writable = not m.flags & Flag.RDONLY_PROG
-            region = self.memory.share(f"map:{m.name or m.type_name}", m.storage.pieces(), writable=writable)
+            pieces, start = m.guest_pieces()
+            region = self.memory.share(f"map:{m.name or m.type_name}", pieces, writable=writable)
         index = getattr(m, "native", None)
         index_base = 0
         if index is not None:
             index_base = self.memory.share(f"map-index:{m.name or m.type_name}", index.storage.pieces(),
                                            writable=False).base
         mask = index.capacity - 1 if index is not None else 0
-        handle = self._descriptor(m, region.base if region else 0, index_base, mask)
-        binding = Binding(m, handle, region.base if region else 0, region)
+        base = region.base - start if region else 0
+        handle = self._descriptor(m, base, index_base, mask)
+        binding = Binding(m, handle, base, region)
         self._bindings[id(m)] = binding
         self._by_handle[handle] = binding
         return binding
