@@ -812,13 +812,24 @@ _MAP_HELPER_IDS = {"bpf_map_lookup_elem": 1}
 
 def map_sites(program: object, helpers: object) -> dict[int, str]:
     """The helper calls (pc → name) to lower natively: ``call 1`` sites whose helper is bpfvm's
-    own ``bpf_map_lookup_elem`` (bound by ``functools.partial``); a user's helper is called."""
+    own ``bpf_map_lookup_elem`` — bound with ``functools.partial(fn, vm)``, or the helper
+    table's entry (a mapping with ``overrides``, the user's ``vm.helpers``, that does not
+    override the id); a user's own helper is always called."""
+    from collections.abc import Mapping
+
     from ..kernel.maps.helpers import MAP_HELPERS
 
-    if not ENABLED or not isinstance(helpers, dict):
+    if not ENABLED or not isinstance(helpers, Mapping):
         return {}
-    names = {number: name for name, number in _MAP_HELPER_IDS.items()
-             if getattr(helpers.get(number), "func", None) is MAP_HELPERS[name]}
+    overrides = getattr(helpers, "overrides", None)
+
+    def ours(number: int, name: str) -> bool:
+        fn = helpers.get(number)
+        if getattr(fn, "func", None) is MAP_HELPERS[name]:
+            return True
+        return fn is not None and isinstance(overrides, Mapping) and number not in overrides
+
+    names = {number: name for name, number in _MAP_HELPER_IDS.items() if ours(number, name)}
     externs = getattr(program, "externs", {})
     return {insn.pc: names[insn.imm] for insn in getattr(program, "insns", ())
             if insn.spec.op == "call" and insn.imm in names and insn.pc not in externs}
