@@ -715,11 +715,20 @@ NAMES: frozenset[str] = frozenset(_FLOAT) | frozenset(_STRING) | frozenset(_INTE
 def _map_lookup(f: _Body, handle: ir.Value, key_addr: ir.Value) -> ir.Value:
     """``bpf_map_lookup_elem`` as native code: on an array map inlined as the kernel's JIT
     inlines it (``array_map_gen_lookup``: ``values + key * round_up(value_size, 8)``, or 0 past
-    the end); on a plain hash map a search of its read-only native index
+    the end; per-CPU arrays: the slot of the descriptor's current CPU); on a hash or per-CPU
+    hash map a search of its read-only native index
     (:class:`bpfvm.kernel.maps.hash.NativeIndex`: FNV-1a, linear probing).  Any other map (or a
     pointer that is not a handle: descriptors live in read-only memory and carry a magic number)
     answers ``ok = 0``, and the call site calls the Python helper."""
-    from ..kernel.maps.space import DESCRIPTOR_SIZE, INDEX_MASK_OFFSET, INDEX_OFFSET, MAGIC, MAGIC_OFFSET
+    from ..kernel.maps.space import (
+        CPU_OFFSET,
+        DESCRIPTOR_SIZE,
+        INDEX_MASK_OFFSET,
+        INDEX_OFFSET,
+        MAGIC,
+        MAGIC_OFFSET,
+        NCPUS_OFFSET,
+    )
 
     b = f.b
 
@@ -737,18 +746,22 @@ def _map_lookup(f: _Body, handle: ir.Value, key_addr: ir.Value) -> ir.Value:
     f.require(b.and_(in_descriptors, eq(b.and_(handle, _k(7)), 0)))
     f.require(eq(u32(handle, MAGIC_OFFSET), MAGIC))
     kind, key_size, index = u32(handle, 0), u32(handle, 4), u64(handle, INDEX_OFFSET)
-    indexed_hash = b.and_(eq(kind, _HASH_MAP), b.icmp_unsigned("!=", index, _k(0)))
-    f.require(b.or_(eq(kind, _ARRAY_MAP), indexed_hash))
+    is_array = b.or_(eq(kind, _ARRAY_MAP), eq(kind, _PERCPU_ARRAY_MAP))
+    is_hash = b.or_(eq(kind, _HASH_MAP), eq(kind, _PERCPU_HASH_MAP))
+    f.require(b.or_(is_array, b.and_(is_hash, b.icmp_unsigned("!=", index, _k(0)))))
     f.require(f.in_range(key_addr, key_size, False))
     values = u64(handle, 24)
     slot_size = b.and_(b.add(u32(handle, 8), _k(7)), _k(-8))
+    percpu = b.or_(eq(kind, _PERCPU_ARRAY_MAP), eq(kind, _PERCPU_HASH_MAP))
+    ncpus = b.select(percpu, u32(handle, NCPUS_OFFSET), _k(1))
+    cpu = b.select(percpu, u32(handle, CPU_OFFSET), _k(0))
     array, hashed, join = f.block("array"), f.block("hash"), f.block("found")
-    b.cbranch(eq(kind, _ARRAY_MAP), array, hashed)
+    b.cbranch(is_array, array, hashed)
     b.position_at_end(join)
     result = b.phi(I64)
     b.position_at_end(array)
     key = u32(key_addr, 0)
-    found = b.add(values, b.mul(key, slot_size))
+    found = b.add(values, b.mul(b.add(b.mul(key, ncpus), cpu), slot_size))
     result.add_incoming(b.select(b.icmp_unsigned("<", key, u32(handle, 12)), found, _k(0)), b.block)
     b.branch(join)
     b.position_at_end(hashed)
@@ -774,7 +787,7 @@ def _map_lookup(f: _Body, handle: ir.Value, key_addr: ir.Value) -> ir.Value:
     differs = f.difference(key_addr, b.add(keys, b.mul(slot, stride)), key_size)
     b.cbranch(eq(differs, 0), matched, nxt)
     b.position_at_end(matched)
-    result.add_incoming(b.add(values, b.mul(slot, slot_size)), matched)
+    result.add_incoming(b.add(values, b.mul(b.add(b.mul(slot, ncpus), cpu), slot_size)), matched)
     b.branch(join)
     b.position_at_end(nxt)
     i.add_incoming(b.and_(b.add(i, _k(1)), mask), nxt)
@@ -803,8 +816,8 @@ def _fnv1a32(f: _Body, addr: ir.Value, n: ir.Value) -> ir.Value:
     return h
 
 
-#: ``BPF_MAP_TYPE_HASH``, ``BPF_MAP_TYPE_ARRAY``
-_HASH_MAP, _ARRAY_MAP = 1, 2
+#: ``BPF_MAP_TYPE_HASH``, ``ARRAY``, ``PERCPU_HASH``, ``PERCPU_ARRAY``
+_HASH_MAP, _ARRAY_MAP, _PERCPU_HASH_MAP, _PERCPU_ARRAY_MAP = 1, 2, 5, 6
 #: Map helpers lowered natively, by kernel name: (register arguments, body).
 _MAPS: dict[str, tuple[int, Callable[..., ir.Value]]] = {"bpf_map_lookup_elem": (2, _map_lookup)}
 _MAP_HELPER_IDS = {"bpf_map_lookup_elem": 1}

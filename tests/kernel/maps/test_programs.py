@@ -207,17 +207,20 @@ def test_jit_inlines_array_lookups_like_the_helper() -> None:
     """The JIT's native array lookup gives the Python helper's addresses (and 0 past the end);
     other maps and a user's own helper 1 go through the host callback."""
     array, hashed = Map("array", 4, 12, 5), Map("hash", 4, 12, 5)
-    hashed[3] = bytes(12)
+    percpu_array, percpu_hash = Map("percpu_array", 4, 4, 3, ncpus=3), Map("percpu_hash", 4, 12, 5, ncpus=3)
+    hashed[3] = percpu_hash[3] = bytes(12)
     interp, jit = _vm("interpreter"), _vm("jit")
-    for m in (array, hashed):
-        for key in (0, 3, 4, 5, -1):
-            code = _lookup_code(m.fd, key)
-            want = interp.run(code)
-            got = jit.run(code)
-            if want:  # the same element, at each VM's own address for the map
-                assert got - jit.map_space.bound(m).base == want - interp.map_space.bound(m).base
-            else:
-                assert got == 0
+    for cpu in (0, 2):
+        interp.map_space.cpu = jit.map_space.cpu = cpu
+        for m in (array, hashed, percpu_array, percpu_hash):
+            for key in (0, 3, 4, 5, -1):
+                code = _lookup_code(m.fd, key)
+                want = interp.run(code)
+                got = jit.run(code)
+                if want:  # the same element, at each VM's own address for the map
+                    assert got - jit.map_space.bound(m).base == want - interp.map_space.bound(m).base
+                else:
+                    assert got == 0
     code = _lookup_code(array.fd, 2)
     assert jit.compile(jit.program(code)).natives == {5: "bpf_map_lookup_elem"}
     mine = bpfvm.VM(engine="jit")

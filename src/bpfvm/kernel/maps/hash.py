@@ -63,7 +63,7 @@ class HashMap(Map):
         self._order: tuple[int, dict[bytes, int], list[bytes]] = (-1, {}, [])
         #: The native-readable mirror of the index (plain hash maps only): see :class:`NativeIndex`.
         self.native = NativeIndex(self.name or self.type_name, self.key_size, self.max_entries) \
-            if type(self) is HashMap else None
+            if type(self) in (HashMap, PercpuHashMap) else None
 
     @property
     def slots_per(self) -> int:

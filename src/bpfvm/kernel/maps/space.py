@@ -2,7 +2,8 @@
 
 A program names a map by a *handle*: the guest address of a 64-byte read-only descriptor
 ``{u32 type, key_size, value_size, max_entries, map_flags, fd; u64 values; u32 magic, pad;
-u64 index; u32 index_mask}`` (``index``: the read-only native mirror of a hash map's index)
+u64 index; u32 index_mask, ncpus, cpu}`` (``index``: the read-only native mirror of a hash
+map's index; ``cpu``: this VM's current CPU)
 (``values`` is the guest address of the map's storage; the JIT's inlined array lookup reads
 it), which is what ``lddw`` src=1 (``BPF_PSEUDO_MAP_FD``) loads —
 the kernel loads the address of its ``struct bpf_map`` in the same place.  Attaching a map maps
@@ -19,16 +20,18 @@ from dataclasses import dataclass
 from ...memory import PAGE, Memory, Region
 from .base import Flag, Map, Storage
 
-__all__ = ["DESCRIPTOR_SIZE", "INDEX_MASK_OFFSET", "INDEX_OFFSET", "MAGIC", "MAGIC_OFFSET", "Binding",
-           "MapSpace"]
+__all__ = ["CPU_OFFSET", "DESCRIPTOR_SIZE", "INDEX_MASK_OFFSET", "INDEX_OFFSET", "MAGIC", "MAGIC_OFFSET",
+           "NCPUS_OFFSET", "Binding", "MapSpace"]
 
 #: Bytes per map descriptor.
 DESCRIPTOR_SIZE = 64
 #: ``u32`` at :data:`MAGIC_OFFSET` of every descriptor: how native code recognises a handle.
 MAGIC, MAGIC_OFFSET = 0x4D50_4221, 32
-_DESCRIPTOR = struct.Struct("<6IQIIQI")
-#: Offsets of the native hash index's guest address and capacity mask in a descriptor.
-INDEX_OFFSET, INDEX_MASK_OFFSET = 40, 48
+_DESCRIPTOR = struct.Struct("<6IQIIQIII")
+#: Offsets of the native hash index's guest address and capacity mask in a descriptor, and of
+#: the map's CPU count and the VM's current CPU (per-CPU lookups).
+INDEX_OFFSET, INDEX_MASK_OFFSET, NCPUS_OFFSET, CPU_OFFSET = 40, 48, 52, 56
+_CPU = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +56,7 @@ class MapSpace:
         self.memory = memory
         #: The CPU programs of this VM run on, and the CPU count of maps it creates (None:
         #: the host's possible CPUs).
-        self.cpu = 0
+        self._cpu = 0
         self.cpus: int | None = None
         #: Existing maps to use instead of creating the object's own, by map name.
         self.reuse: dict[str, Map] = {}
@@ -62,6 +65,18 @@ class MapSpace:
         self._pages: list[tuple[Storage, Region]] = []
         self._next = PAGE
         self._scratch: tuple[Storage, Region] | None = None
+
+    @property
+    def cpu(self) -> int:
+        """The CPU this VM's programs run on (also written into every descriptor, for the JIT)."""
+        return self._cpu
+
+    @cpu.setter
+    def cpu(self, value: int) -> None:
+        self._cpu = value
+        for storage, _ in self._pages:
+            for offset in range(0, PAGE, DESCRIPTOR_SIZE):
+                _CPU.pack_into(storage.buf, offset + CPU_OFFSET, value & 0xFFFF_FFFF)
 
     def attach(self, m: Map) -> Binding:
         """Map ``m`` into this VM (once) and give it a handle."""
@@ -94,7 +109,7 @@ class MapSpace:
         storage, region = self._pages[-1]
         _DESCRIPTOR.pack_into(storage.buf, self._next, m.type_id, m.key_size, m.value_size, m.max_entries,
                               m.flags, m.fd & 0xFFFF_FFFF, base, MAGIC, 0, index_base,
-                              mask)
+                              mask, m.ncpus, self._cpu & 0xFFFF_FFFF)
         handle = region.base + self._next
         self._next += DESCRIPTOR_SIZE
         return handle
