@@ -76,17 +76,23 @@ def disassemble(code: bytes | bytearray | memoryview) -> str:
 
 
 def load(path_or_bytes: str | bytes | os.PathLike[str] | Sequence[str | bytes | os.PathLike[str]], *,
-         name: str | None = None) -> Program:
+         name: str | None = None, target_btf: Any = None) -> Program:
     """Load a BPF ELF object (as clang emits it) into a Program; given a list of objects, load
     each and link them (:func:`link_programs`) into one.
 
-    Raises :class:`ElfError` for a bad object, :class:`LinkError` for objects that do not link.
+    CO-RE relocations are applied against ``target_btf`` (a BTF file or object path, or a
+    :class:`bpfvm.btf.Btf`; see :func:`bpfvm.btf.core.relocate_object` for the default).
+    Raises :class:`ElfError` for a bad object, :class:`LinkError` for objects that do not link,
+    :class:`bpfvm.errors.BtfError` for relocations that cannot be applied.
     """
+    from .btf.core import relocate_object
     from .elf import load as _load
 
     if isinstance(path_or_bytes, (str, bytes, bytearray, memoryview, os.PathLike)):
-        return _load(path_or_bytes, name=name)
-    return link_programs([_load(p) for p in path_or_bytes], name=name)
+        source = bytes(path_or_bytes) if isinstance(path_or_bytes, (bytearray, memoryview)) else path_or_bytes
+        return relocate_object(_load(path_or_bytes, name=name), source, target_btf)
+    return link_programs([relocate_object(_load(p), bytes(p) if isinstance(p, (bytearray, memoryview)) else p,
+                                          target_btf) for p in path_or_bytes], name=name)
 
 
 def compile(source: str | os.PathLike[str], **options: Any) -> Program:  # noqa: A001 - bcc's name

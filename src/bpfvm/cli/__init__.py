@@ -7,10 +7,12 @@ without a traceback.
 """
 
 from . import asm as _asm  # noqa: F401  (registers asm, disasm)
+from . import btf as _btf  # noqa: F401  (registers btf, skel)
 from . import cc as _cc  # noqa: F401  (registers cc)
 from . import debug as _debug  # noqa: F401  (registers debug)
 from . import doom as _doom  # noqa: F401  (registers doom)
 from . import image as _image  # noqa: F401  (registers image)
+from . import prog as _prog  # noqa: F401  (registers prog)
 from . import run as _run  # noqa: F401  (registers run, jit)
 from .base import Command, command, fs_grants, main
 from .run import EXIT_TRAP

@@ -87,9 +87,13 @@ def nested_target(functions: Mapping[int, Any], address: int, state: RunState, l
 
 
 def check_helpers(program: Program, helpers: Mapping[int, Helper]) -> None:
-    """Raise :class:`ProgramError` (with the pc) for a call to a helper id not in ``helpers``."""
+    """Raise :class:`ProgramError` (with the pc) for a call to a helper id not in ``helpers``.
+
+    Instructions poisoned by CO-RE (``program.core_poison``) are exempt: they trap when reached.
+    """
     for insn in program.insns:
-        if insn.spec.op == "call" and insn.pc not in program.externs and insn.imm not in helpers:
+        if insn.spec.op == "call" and insn.pc not in program.externs and insn.imm not in helpers \
+                and insn.pc not in program.core_poison:
             raise ProgramError(f"call to unknown helper {insn.imm}", insn.pc)
 
 
