@@ -843,6 +843,8 @@ def map_sites(program: object, helpers: object) -> dict[int, str]:
         return fn is not None and isinstance(overrides, Mapping) and number not in overrides
 
     names = {number: name for name, number in _MAP_HELPER_IDS.items() if ours(number, name)}
+    if not names:
+        return {}
     externs = getattr(program, "externs", {})
     return {insn.pc: names[insn.imm] for insn in getattr(program, "insns", ())
             if insn.spec.op == "call" and insn.imm in names and insn.pc not in externs}
