@@ -366,6 +366,7 @@ def compile_program(program: Program, memory: Memory, helpers: Mapping[int, Help
                         intrinsic=intrinsic_caller(program, dict(intrinsics or {}), state, context),
                         mem_base=_host_base(memory))
     compiled.natives = native.eligible(program.externs, dict(intrinsics or {}), context)
+    compiled.natives.update(native.map_sites(program, helpers))
     obj = _object_code(compiled, cache.enabled(use_cache, program), progress)
     _catch_escapes()
     thunk = _CALLBACK_TYPE(compiled.host)

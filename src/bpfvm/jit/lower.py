@@ -512,27 +512,30 @@ class _Lowerer:
         if insn.pc in self.program.externs:
             r0 = self.call_intrinsic(insn)
         elif op == "call":
-            r0 = self.call_host(Callback.HELPER, _const(insn.imm), insn.pc, self.args_r1_r5())
+            r0 = self.call_intrinsic(insn, Callback.HELPER, _const(insn.imm))
         elif op == "call_kfunc":
             raise ProgramError(f"kfunc call (BTF id {insn.imm}) is not supported", insn.pc)
         else:
             r0 = self.call_local(insn)
         self.set_reg(0, r0)
 
-    def call_intrinsic(self, insn: Insn) -> ir.Value:
-        """An extern call: native code for bpfvm's libc hot paths (:mod:`.native`), falling back to
-        the host callback when a native check fails; else the host callback."""
+    def call_intrinsic(self, insn: Insn, kind: Callback = Callback.INTRINSIC,
+                       arg: ir.Value | None = None) -> ir.Value:
+        """An extern (or helper) call: native code for bpfvm's libc hot paths and map lookups
+        (:mod:`.native`), falling back to the host callback when a native check fails; else the
+        host callback."""
         b, args = self.b, self.args_r1_r5()
+        arg = _const(insn.pc) if arg is None else arg
         native = self.natives.emit(b, self.mem, insn.pc, args) if self.natives else None
         if native is None:
-            return self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, args)
+            return self.call_host(kind, arg, insn.pc, args)
         value, ok = native
         if ok is None:
             return value
         fast, slow, done = b.block, self.new_block("slow"), self.new_block("native")
         b.cbranch(ok, done, slow).set_weights([99, 1])
         b.position_at_end(slow)
-        host = self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, args)
+        host = self.call_host(kind, arg, insn.pc, args)
         slow_end = b.block
         b.branch(done)
         return self.merge(done, (value, fast), (host, slow_end))

@@ -39,7 +39,7 @@ from llvmlite import ir
 from ..cc.legalize import MATH_INTRINSICS
 from ..runtime.layout import Layout
 
-__all__ = ["ENABLED", "NAMES", "Natives", "eligible", "register_symbols"]
+__all__ = ["ENABLED", "NAMES", "Natives", "eligible", "map_sites", "register_symbols"]
 
 #: Lower libc intrinsics natively (False: every intrinsic call goes through the host callback).
 ENABLED = True
@@ -712,6 +712,144 @@ _INTEGER: dict[str, tuple[int, Callable[[ir.IRBuilder, ir.Value], ir.Value]]] = 
 NAMES: frozenset[str] = frozenset(_FLOAT) | frozenset(_STRING) | frozenset(_INTEGER)
 
 
+def _map_lookup(f: _Body, handle: ir.Value, key_addr: ir.Value) -> ir.Value:
+    """``bpf_map_lookup_elem`` as native code: on an array map inlined as the kernel's JIT
+    inlines it (``array_map_gen_lookup``: ``values + key * round_up(value_size, 8)``, or 0 past
+    the end; per-CPU arrays: the slot of the descriptor's current CPU); on a hash or per-CPU
+    hash map a search of its read-only native index
+    (:class:`bpfvm.kernel.maps.hash.NativeIndex`: FNV-1a, linear probing).  Any other map (or a
+    pointer that is not a handle: descriptors live in read-only memory and carry a magic number)
+    answers ``ok = 0``, and the call site calls the Python helper."""
+    from ..kernel.maps.space import (
+        CPU_OFFSET,
+        DESCRIPTOR_SIZE,
+        INDEX_MASK_OFFSET,
+        INDEX_OFFSET,
+        MAGIC,
+        MAGIC_OFFSET,
+        NCPUS_OFFSET,
+    )
+
+    b = f.b
+
+    def u32(addr: ir.Value, offset: int) -> ir.Value:
+        return b.zext(b.load(f.ptr(b.add(addr, _k(offset))), typ=I32, align=1), I64)
+
+    def u64(addr: ir.Value, offset: int) -> ir.Value:
+        return b.load(f.ptr(b.add(addr, _k(offset))), typ=I64, align=1)
+
+    def eq(x: ir.Value, y: int | ir.Value) -> ir.Value:
+        return b.icmp_unsigned("==", x, _k(y) if isinstance(y, int) else y)
+
+    in_descriptors = b.and_(b.icmp_unsigned(">=", handle, _k(f.layout.read_lo)),
+                            b.icmp_unsigned("<=", handle, _k(f.layout.write_lo - DESCRIPTOR_SIZE)))
+    f.require(b.and_(in_descriptors, eq(b.and_(handle, _k(7)), 0)))
+    f.require(eq(u32(handle, MAGIC_OFFSET), MAGIC))
+    kind, key_size, index = u32(handle, 0), u32(handle, 4), u64(handle, INDEX_OFFSET)
+    is_array = b.or_(eq(kind, _ARRAY_MAP), eq(kind, _PERCPU_ARRAY_MAP))
+    is_hash = b.or_(eq(kind, _HASH_MAP), eq(kind, _PERCPU_HASH_MAP))
+    f.require(b.or_(is_array, b.and_(is_hash, b.icmp_unsigned("!=", index, _k(0)))))
+    f.require(f.in_range(key_addr, key_size, False))
+    values = u64(handle, 24)
+    slot_size = b.and_(b.add(u32(handle, 8), _k(7)), _k(-8))
+    percpu = b.or_(eq(kind, _PERCPU_ARRAY_MAP), eq(kind, _PERCPU_HASH_MAP))
+    ncpus = b.select(percpu, u32(handle, NCPUS_OFFSET), _k(1))
+    cpu = b.select(percpu, u32(handle, CPU_OFFSET), _k(0))
+    array, hashed, join = f.block("array"), f.block("hash"), f.block("found")
+    b.cbranch(is_array, array, hashed)
+    b.position_at_end(join)
+    result = b.phi(I64)
+    b.position_at_end(array)
+    key = u32(key_addr, 0)
+    found = b.add(values, b.mul(b.add(b.mul(key, ncpus), cpu), slot_size))
+    result.add_incoming(b.select(b.icmp_unsigned("<", key, u32(handle, 12)), found, _k(0)), b.block)
+    b.branch(join)
+    b.position_at_end(hashed)
+    h = _fnv1a32(f, key_addr, key_size)
+    mask = u32(handle, INDEX_MASK_OFFSET)
+    keys = b.add(index, b.shl(b.add(mask, _k(1)), _k(3)))
+    stride = b.and_(b.add(key_size, _k(7)), _k(-8))
+    probe, check, compare, matched, nxt = (f.block(k)
+                                           for k in ("probe", "check", "compare", "matched", "next"))
+    first, start = b.and_(h, mask), b.block
+    b.branch(probe)
+    b.position_at_end(probe)
+    i = b.phi(I64)
+    i.add_incoming(first, start)
+    entry = b.load(f.ptr(b.add(index, b.shl(i, _k(3)))), typ=I64, align=1)
+    result.add_incoming(_k(0), probe)
+    b.cbranch(eq(entry, 0), join, check)
+    b.position_at_end(check)
+    same_hash = b.and_(b.icmp_unsigned("!=", entry, _k(1)), eq(b.lshr(entry, _k(32)), h))
+    b.cbranch(same_hash, compare, nxt)
+    b.position_at_end(compare)
+    slot = b.sub(b.and_(entry, _k(0xFFFF_FFFF)), _k(2))
+    differs = f.difference(key_addr, b.add(keys, b.mul(slot, stride)), key_size)
+    b.cbranch(eq(differs, 0), matched, nxt)
+    b.position_at_end(matched)
+    result.add_incoming(b.add(values, b.mul(b.add(b.mul(slot, ncpus), cpu), slot_size)), matched)
+    b.branch(join)
+    b.position_at_end(nxt)
+    i.add_incoming(b.and_(b.add(i, _k(1)), mask), nxt)
+    b.branch(probe)
+    b.position_at_end(join)
+    return result
+
+
+def _fnv1a32(f: _Body, addr: ir.Value, n: ir.Value) -> ir.Value:
+    """FNV-1a (32-bit) of the ``n`` bytes at ``addr``, as :func:`bpfvm.kernel.maps.hash.fnv1a32`."""
+    b = f.b
+    before = b.block
+    head, body, done = f.block("fnv"), f.block("fnvbody"), f.block("fnvend")
+    b.branch(head)
+    b.position_at_end(head)
+    i, h = b.phi(I64), b.phi(I64)
+    i.add_incoming(_k(0), before)
+    h.add_incoming(_k(0x811C9DC5), before)
+    b.cbranch(b.icmp_unsigned("==", i, n), done, body)
+    b.position_at_end(body)
+    mixed = b.and_(b.mul(b.xor(h, f.byte(b.add(addr, i))), _k(0x01000193)), _k(0xFFFF_FFFF))
+    i.add_incoming(b.add(i, _k(1)), body)
+    h.add_incoming(mixed, body)
+    b.branch(head)
+    b.position_at_end(done)
+    return h
+
+
+#: ``BPF_MAP_TYPE_HASH``, ``ARRAY``, ``PERCPU_HASH``, ``PERCPU_ARRAY``
+_HASH_MAP, _ARRAY_MAP, _PERCPU_HASH_MAP, _PERCPU_ARRAY_MAP = 1, 2, 5, 6
+#: Map helpers lowered natively, by kernel name: (register arguments, body).
+_MAPS: dict[str, tuple[int, Callable[..., ir.Value]]] = {"bpf_map_lookup_elem": (2, _map_lookup)}
+_MAP_HELPER_IDS = {"bpf_map_lookup_elem": 1}
+
+
+def map_sites(program: object, helpers: object) -> dict[int, str]:
+    """The helper calls (pc → name) to lower natively: ``call 1`` sites whose helper is bpfvm's
+    own ``bpf_map_lookup_elem`` — bound with ``functools.partial(fn, vm)``, or the helper
+    table's entry (a mapping with ``overrides``, the user's ``vm.helpers``, that does not
+    override the id); a user's own helper is always called."""
+    from collections.abc import Mapping
+
+    from ..kernel.maps.helpers import MAP_HELPERS
+
+    if not ENABLED or not isinstance(helpers, Mapping):
+        return {}
+    overrides = getattr(helpers, "overrides", None)
+
+    def ours(number: int, name: str) -> bool:
+        fn = helpers.get(number)
+        if getattr(fn, "func", None) is MAP_HELPERS[name]:
+            return True
+        return fn is not None and isinstance(overrides, Mapping) and number not in overrides
+
+    names = {number: name for name, number in _MAP_HELPER_IDS.items() if ours(number, name)}
+    if not names:
+        return {}
+    externs = getattr(program, "externs", {})
+    return {insn.pc: names[insn.imm] for insn in getattr(program, "insns", ())
+            if insn.spec.op == "call" and insn.imm in names and insn.pc not in externs}
+
+
 # -- per module -------------------------------------------------------------------------------------
 
 @dataclass
@@ -736,8 +874,8 @@ class Natives:
         if name in _FLOAT:
             arity, emitter = _FLOAT[name]
             return emitter(_Fp(b), *args[:arity]), None
-        if name in _STRING:
-            arity = _STRING[name][0]
+        if name in _STRING or name in _MAPS:
+            arity = (_STRING.get(name) or _MAPS[name])[0]
             pair = b.call(self.helper(name), [mem, *args[:arity]])
             return b.extract_value(pair, 0), b.extract_value(pair, 1)
         return None
@@ -746,7 +884,7 @@ class Natives:
         """The module's helper function for string function ``name`` (made on first use)."""
         fn = self.helpers.get(name)
         if fn is None:
-            arity, body = _STRING[name]
+            arity, body = _STRING[name] if name in _STRING else _MAPS[name]
             fn = ir.Function(self.module, ir.FunctionType(RESULT, [PTR] + [I64] * arity),
                              f"bpfvm.native.{name}")
             fn.linkage = "internal"

@@ -140,3 +140,15 @@ CREATE_CASES = [
 def test_create_checks_match_kernel(case: tuple[str, int, int, int, int]) -> None:
     ours, theirs = create_outcome(*case[:4], flags=case[4])
     assert ours == theirs
+
+
+@pytest.mark.parametrize("flags", [Flag.RDONLY, Flag.WRONLY])
+@pytest.mark.parametrize("name", ["array", "hash"])
+def test_user_space_access_flags(name: str, flags: int) -> None:
+    pair = Pair.create(name, 4, 4, 4, flags)
+    try:
+        ops = [("update", b"\1\0\0\0", b"abcd", 0), ("lookup", b"\1\0\0\0"), ("next", None),
+               ("delete", b"\1\0\0\0"), ("pop", b"\1\0\0\0")]
+        assert run_sequence(pair, ops) is None
+    finally:
+        pair.close()

@@ -114,6 +114,8 @@ def test_ringbuf_records_reach_the_host(program: Program, engine: str) -> None:
     events = vm.maps(program)["events"]
     avail = vm.run(program, 4, entry="produce")
     assert avail == 5 * 16  # 4 reserved + 1 output, 8-byte header + 8 bytes each
+    binding = vm.map_space.bound(events)
+    assert binding.region.base == binding.base + events.data_offset  # positions stay host-side
     records = events.consume()
     assert [struct.unpack("<II", r) for r in records] == [(0, 0xABC), (2, 0xABC), (1000, 0xDEF)]
     assert events.consumer_pos == events.producer_pos == 80
@@ -191,3 +193,83 @@ def test_update_flags_from_a_program_and_host() -> None:
     view = vm.memory.view(binding.address(m.prog_lookup(b"\1\0\0\0", 0) or 0), 8)
     view[:] = b"ABCDEFGH"  # the guest's bytes are the host's
     assert m[1] == b"ABCDEFGH"
+
+
+def _lookup_code(fd: int, key: int) -> bytes:
+    """``r0 = bpf_map_lookup_elem(map fd, &key)``."""
+    return encode([
+        make("stw", dst=10, off=-4, imm=key), make("lddw", dst=1, src=1, imm=fd),
+        make("mov64_reg", dst=2, src=10), make("add64_imm", dst=2, imm=-4), make("call", imm=1), make("exit"),
+    ])
+
+
+def test_jit_inlines_array_lookups_like_the_helper() -> None:
+    """The JIT's native array lookup gives the Python helper's addresses (and 0 past the end);
+    other maps and a user's own helper 1 go through the host callback."""
+    array, hashed = Map("array", 4, 12, 5), Map("hash", 4, 12, 5)
+    percpu_array, percpu_hash = Map("percpu_array", 4, 4, 3, ncpus=3), Map("percpu_hash", 4, 12, 5, ncpus=3)
+    hashed[3] = percpu_hash[3] = bytes(12)
+    interp, jit = _vm("interpreter"), _vm("jit")
+    for cpu in (0, 2):
+        interp.map_space.cpu = jit.map_space.cpu = cpu
+        for m in (array, hashed, percpu_array, percpu_hash):
+            for key in (0, 3, 4, 5, -1):
+                code = _lookup_code(m.fd, key)
+                want = interp.run(code)
+                got = jit.run(code)
+                if want:  # the same element, at each VM's own address for the map
+                    assert got - jit.map_space.bound(m).base == want - interp.map_space.bound(m).base
+                else:
+                    assert got == 0
+    code = _lookup_code(array.fd, 2)
+    assert jit.compile(jit.program(code)).natives == {5: "bpf_map_lookup_elem"}
+    mine = bpfvm.VM(engine="jit")
+    mine.helpers[1] = lambda *regs: 7
+    assert mine.compile(mine.program(code)).natives == {} and mine.run(code) == 7
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_forged_handle_traps(engine: str) -> None:
+    vm = _vm(engine)
+    fake = vm.memory.map("fake", 64, writable=True)
+    code = encode([make("lddw", dst=1, imm=fake.base), make("mov64_reg", dst=2, src=10),
+                   make("add64_imm", dst=2, imm=-8), make("stdw", dst=10, off=-8, imm=0),
+                   make("call", imm=1), make("exit")])
+    with pytest.raises(bpfvm.VmTrap) as info:
+        vm.run(code)
+    assert info.value.kind is bpfvm.TrapKind.HELPER_FAILED and "not a map handle" in str(info.value)
+
+
+def test_initial_values_of_prog_arrays_and_maps_of_maps(program: Program) -> None:
+    vm = _vm("interpreter")
+    maps = vm.maps(program)
+    jump = maps["jump"]
+    assert [getattr(jump.get(i), "name", None) for i in range(4)] == ["tail_a", None, "tail_b", None]
+    assert maps["by_hash"][3] is maps["inner_a"]
+    assert len(maps["by_hash"]) == 1
+
+
+def test_jit_hash_lookup_agrees_through_inserts_deletes_and_rebuilds() -> None:
+    """The JIT searches a hash map's native index; after every kind of change (collisions,
+    tombstones, rebuilds, a full map) it finds exactly the helper's elements."""
+    import random
+
+    m = Map("hash", 4, 5, 16)
+    interp, jit = _vm("interpreter"), _vm("jit")
+    rng = random.Random(3)
+    codes = {key: _lookup_code(m.fd, key) for key in range(40)}
+    for round_ in range(12):
+        for _ in range(30):
+            key = rng.randrange(40)
+            if rng.random() < 0.6 and len(m) < 16:
+                m.update(key, rng.randbytes(5))
+            elif key in m:
+                del m[key]
+        for key, code in codes.items():
+            want, got = interp.run(code), jit.run(code)
+            if want:
+                offset = want - interp.map_space.bound(m).base
+                assert got - jit.map_space.bound(m).base == offset, (round_, key)
+            else:
+                assert got == 0, (round_, key)
+    assert m.native is not None and m.native.deleted + m.native.used <= m.native.capacity  # type: ignore[attr-defined]

@@ -131,6 +131,8 @@ class ArrayMap(Map):
             return -errno.E2BIG
         if flags & ~4 == BPF_NOEXIST:
             return -errno.EEXIST
+        if flags & 4 and self.spin_lock_offset is None:  # checked last, as array_map_update_elem
+            return -errno.EINVAL
         assert self.storage is not None
         start = self.offset(index, cpu if self.percpu else 0)
         self.storage.buf[start:start + self.value_size] = value

@@ -15,6 +15,7 @@ guest cannot corrupt.
 from __future__ import annotations
 
 import errno
+import functools
 import itertools
 import mmap
 import os
@@ -155,6 +156,22 @@ def map_by_fd(fd: int) -> Map:
     return found
 
 
+#: ``BPF_F_RDONLY``/``BPF_F_WRONLY`` refuse these syscall operations (EPERM).
+_SYS_PERMS = {"lookup": Flag.WRONLY, "get_next_key": Flag.WRONLY, "update": Flag.RDONLY,
+              "delete": Flag.RDONLY, "lookup_and_delete": Flag.RDONLY | Flag.WRONLY}
+
+
+def _guarded(fn: Any, op: str, forbidden: int) -> Any:
+    @functools.wraps(fn)
+    def guarded(self: Map, *args: Any, **kwargs: Any) -> Any:
+        if self.flags & forbidden:
+            self.fail(errno.EPERM, op, "the map's BPF_F_RDONLY/BPF_F_WRONLY forbids it")
+        return fn(self, *args, **kwargs)
+
+    guarded._guarded = True  # type: ignore[attr-defined]
+    return guarded
+
+
 KeyLike = bytes | bytearray | memoryview | int | None
 #: ``(keys, values, next key)`` of a batch lookup.
 Batch = tuple[list[bytes], list[bytes], bytes | None]
@@ -181,6 +198,15 @@ class Map:
     has_values: ClassVar[bool] = True
     percpu: ClassVar[bool] = False
     storage: Storage | None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Guard every syscall-side operation a family defines with the map's user-space access
+        flags, as ``map_get_sys_perms`` does (EPERM)."""
+        super().__init_subclass__(**kwargs)
+        for op, forbidden in _SYS_PERMS.items():
+            fn = cls.__dict__.get(op)
+            if fn is not None and not getattr(fn, "_guarded", False):
+                setattr(cls, op, _guarded(fn, op, forbidden))
 
     def __new__(cls, type: Any = None, *args: Any, **kwargs: Any) -> Map:  # noqa: A002
         if cls is Map:
@@ -232,6 +258,12 @@ class Map:
     def fail(self, code: int, op: str, detail: str = "") -> NoReturn:
         """Raise the :class:`MapError` ``code`` for ``op`` on this map."""
         raise MapError(code, op, self.name or self.type_name, detail)
+
+    def guest_pieces(self) -> tuple[list[tuple[int, int, int]], int]:
+        """What a VM maps of the storage — ``(fd, offset, length)`` pieces — and the storage
+        offset where that mapping starts (all of it, from 0, unless a family hides a part)."""
+        assert self.storage is not None
+        return self.storage.pieces(), 0
 
     # -- sizes ----------------------------------------------------------------------------
     @property
@@ -461,3 +493,7 @@ class Map:
 
     def __eq__(self, other: object) -> bool:
         return self is other
+
+
+for _op, _forbidden in _SYS_PERMS.items():  # the defaults too (ENOTSUPP comes after EPERM)
+    setattr(Map, _op, _guarded(Map.__dict__[_op], _op, _forbidden))

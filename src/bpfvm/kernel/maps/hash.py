@@ -34,6 +34,7 @@ from .base import (
     KeyLike,
     Map,
     Storage,
+    round_up,
 )
 
 __all__ = ["HashMap", "LruHashMap", "LruPercpuHashMap", "PercpuHashMap"]
@@ -60,6 +61,9 @@ class HashMap(Map):
         self._index: OrderedDict[bytes, int] = OrderedDict()
         self._free = list(range(self.max_entries - 1, -1, -1))
         self._order: tuple[int, dict[bytes, int], list[bytes]] = (-1, {}, [])
+        #: The native-readable mirror of the index (plain hash maps only): see :class:`NativeIndex`.
+        self.native = NativeIndex(self.name or self.type_name, self.key_size, self.max_entries) \
+            if type(self) in (HashMap, PercpuHashMap) else None
 
     @property
     def slots_per(self) -> int:
@@ -125,6 +129,8 @@ class HashMap(Map):
                 return -errno.E2BIG
             slot = self._free.pop()
             self._index[key] = slot
+            if self.native is not None:
+                self.native.insert(key, slot, self._index)
             self._changed()
             if self.percpu and cpu is not None:
                 self._zero(slot)
@@ -142,6 +148,8 @@ class HashMap(Map):
         slot = self._index.pop(key, None)
         if slot is None:
             return False
+        if self.native is not None:
+            self.native.remove(key)
         self._free.append(slot)
         self._changed()
         return True
@@ -217,6 +225,70 @@ class HashMap(Map):
         for key, slot in list(self._index.items()):
             if self._index.get(key) == slot:
                 yield key, self.offset(slot, cpu if self.percpu else 0)
+
+
+class NativeIndex:
+    """A copy of a hash map's index that native code can search (the JIT's inlined lookup):
+    open addressing over ``capacity`` (a power of two ≥ 2 × max_entries) u64 entries — 0 empty,
+    1 deleted, else ``fnv1a32(key) << 32 | (slot + 2)`` — then the keys by slot, 8-byte
+    aligned.  It lives in a memfd that VMs map read-only, so a guest cannot change it."""
+
+    def __init__(self, name: str, key_size: int, max_entries: int) -> None:
+        self.capacity = 1 << max(3, (2 * max_entries - 1).bit_length())
+        self.key_stride = round_up(key_size, 8)
+        self.keys_offset = 8 * self.capacity
+        self.storage = Storage(f"{name}.index", self.keys_offset + self.key_stride * max_entries)
+        self.used = self.deleted = 0
+
+    def _entry(self, i: int) -> int:
+        return int.from_bytes(self.storage.buf[8 * i:8 * i + 8], "little")
+
+    def _set(self, i: int, value: int) -> None:
+        self.storage.buf[8 * i:8 * i + 8] = value.to_bytes(8, "little")
+
+    def insert(self, key: bytes, slot: int, index: dict[bytes, int]) -> None:
+        """Record a new key (absent until now) in ``slot``; rebuilds when too many are deleted."""
+        if 4 * (self.used + self.deleted + 1) > 3 * self.capacity:
+            self.rebuild(index)
+            return
+        at = self.keys_offset + slot * self.key_stride
+        self.storage.buf[at:at + len(key)] = key
+        h = fnv1a32(key)
+        i = h & (self.capacity - 1)
+        while self._entry(i) > 1:
+            i = (i + 1) & (self.capacity - 1)
+        self.deleted -= self._entry(i) == 1
+        self._set(i, h << 32 | (slot + 2))
+        self.used += 1
+
+    def remove(self, key: bytes) -> None:
+        """Forget a key (its entry becomes a tombstone)."""
+        h = fnv1a32(key)
+        i = h & (self.capacity - 1)
+        while (entry := self._entry(i)) != 0:
+            slot = (entry & 0xFFFF_FFFF) - 2
+            at = self.keys_offset + slot * self.key_stride
+            if entry > 1 and entry >> 32 == h and bytes(self.storage.buf[at:at + len(key)]) == key:
+                self._set(i, 1)
+                self.used -= 1
+                self.deleted += 1
+                return
+            i = (i + 1) & (self.capacity - 1)
+
+    def rebuild(self, index: dict[bytes, int]) -> None:
+        """Start over from ``index`` (key → slot)."""
+        self.storage.buf[:self.keys_offset] = bytes(self.keys_offset)
+        self.used = self.deleted = 0
+        for key, slot in index.items():
+            self.insert(key, slot, index)
+
+
+def fnv1a32(data: bytes) -> int:
+    """32-bit FNV-1a: the hash of :class:`NativeIndex` (and of the JIT code that searches it)."""
+    h = 0x811C9DC5
+    for byte in data:
+        h = ((h ^ byte) * 0x01000193) & 0xFFFF_FFFF
+    return h
 
 
 _REASONS = {errno.EEXIST: "key exists (BPF_NOEXIST)", errno.ENOENT: "no such key (BPF_EXIST)",

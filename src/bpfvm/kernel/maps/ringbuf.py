@@ -57,6 +57,12 @@ class RingBuf(Map):
         self.data_offset = 2 * PAGE
         self.pending_pos = 0
 
+    def guest_pieces(self) -> tuple[list[tuple[int, int, int]], int]:
+        """Programs see only the (doubly mapped) data pages: the positions stay host-side, so a
+        guest cannot mislead the consumer about them (the kernel maps them read-only)."""
+        assert self.storage is not None
+        return self.storage.pieces()[2:], self.data_offset
+
     def check(self) -> None:
         """``ringbuf_map_alloc``'s checks."""
         size = self.max_entries

@@ -1,8 +1,11 @@
 """The maps of one VM: where each map's storage appears in its guest memory, and map handles.
 
 A program names a map by a *handle*: the guest address of a 64-byte read-only descriptor
-``{u32 type, key_size, value_size, max_entries, map_flags, fd; u64 values}`` (``values`` is the
-guest address of the map's storage), which is what ``lddw`` src=1 (``BPF_PSEUDO_MAP_FD``) loads —
+``{u32 type, key_size, value_size, max_entries, map_flags, fd; u64 values; u32 magic, pad;
+u64 index; u32 index_mask, ncpus, cpu}`` (``index``: the read-only native mirror of a hash
+map's index; ``cpu``: this VM's current CPU)
+(``values`` is the guest address of the map's storage; the JIT's inlined array lookup reads
+it), which is what ``lddw`` src=1 (``BPF_PSEUDO_MAP_FD``) loads —
 the kernel loads the address of its ``struct bpf_map`` in the same place.  Attaching a map maps
 its memfd pages into the VM (:meth:`bpfvm.memory.Memory.share`: read-only for
 ``BPF_F_RDONLY_PROG`` maps, writable otherwise), once per VM; one map can be attached to any
@@ -17,16 +20,24 @@ from dataclasses import dataclass
 from ...memory import PAGE, Memory, Region
 from .base import Flag, Map, Storage
 
-__all__ = ["DESCRIPTOR_SIZE", "Binding", "MapSpace"]
+__all__ = ["CPU_OFFSET", "DESCRIPTOR_SIZE", "INDEX_MASK_OFFSET", "INDEX_OFFSET", "MAGIC", "MAGIC_OFFSET",
+           "NCPUS_OFFSET", "Binding", "MapSpace"]
 
 #: Bytes per map descriptor.
 DESCRIPTOR_SIZE = 64
-_DESCRIPTOR = struct.Struct("<6IQ")
+#: ``u32`` at :data:`MAGIC_OFFSET` of every descriptor: how native code recognises a handle.
+MAGIC, MAGIC_OFFSET = 0x4D50_4221, 32
+_DESCRIPTOR = struct.Struct("<6IQIIQIII")
+#: Offsets of the native hash index's guest address and capacity mask in a descriptor, and of
+#: the map's CPU count and the VM's current CPU (per-CPU lookups).
+INDEX_OFFSET, INDEX_MASK_OFFSET, NCPUS_OFFSET, CPU_OFFSET = 40, 48, 52, 56
+_CPU = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
 class Binding:
-    """A map attached to a VM: its handle and the guest address of its storage (0: none)."""
+    """A map attached to a VM: its handle, and ``base``, the guest address storage offset 0 has
+    (0: no storage); ``region`` is what the VM maps (a ring buffer's data pages only)."""
 
     map: Map
     handle: int
@@ -45,7 +56,7 @@ class MapSpace:
         self.memory = memory
         #: The CPU programs of this VM run on, and the CPU count of maps it creates (None:
         #: the host's possible CPUs).
-        self.cpu = 0
+        self._cpu = 0
         self.cpus: int | None = None
         #: Existing maps to use instead of creating the object's own, by map name.
         self.reuse: dict[str, Map] = {}
@@ -55,29 +66,50 @@ class MapSpace:
         self._next = PAGE
         self._scratch: tuple[Storage, Region] | None = None
 
+    @property
+    def cpu(self) -> int:
+        """The CPU this VM's programs run on (also written into every descriptor, for the JIT)."""
+        return self._cpu
+
+    @cpu.setter
+    def cpu(self, value: int) -> None:
+        self._cpu = value
+        for storage, _ in self._pages:
+            for offset in range(0, PAGE, DESCRIPTOR_SIZE):
+                _CPU.pack_into(storage.buf, offset + CPU_OFFSET, value & 0xFFFF_FFFF)
+
     def attach(self, m: Map) -> Binding:
         """Map ``m`` into this VM (once) and give it a handle."""
         found = self._bindings.get(id(m))
         if found is not None:
             return found
-        region = None
+        region, start = None, 0
         if m.storage is not None:
             writable = not m.flags & Flag.RDONLY_PROG
-            region = self.memory.share(f"map:{m.name or m.type_name}", m.storage.pieces(), writable=writable)
-        handle = self._descriptor(m, region.base if region else 0)
-        binding = Binding(m, handle, region.base if region else 0, region)
+            pieces, start = m.guest_pieces()
+            region = self.memory.share(f"map:{m.name or m.type_name}", pieces, writable=writable)
+        index = getattr(m, "native", None)
+        index_base = 0
+        if index is not None:
+            index_base = self.memory.share(f"map-index:{m.name or m.type_name}", index.storage.pieces(),
+                                           writable=False).base
+        mask = index.capacity - 1 if index is not None else 0
+        base = region.base - start if region else 0
+        handle = self._descriptor(m, base, index_base, mask)
+        binding = Binding(m, handle, base, region)
         self._bindings[id(m)] = binding
         self._by_handle[handle] = binding
         return binding
 
-    def _descriptor(self, m: Map, base: int) -> int:
+    def _descriptor(self, m: Map, base: int, index_base: int = 0, mask: int = 0) -> int:
         if self._next + DESCRIPTOR_SIZE > PAGE:
             storage = Storage("map-handles", PAGE)
             self._pages.append((storage, self.memory.share("map-handles", storage.pieces(), writable=False)))
             self._next = 0
         storage, region = self._pages[-1]
         _DESCRIPTOR.pack_into(storage.buf, self._next, m.type_id, m.key_size, m.value_size, m.max_entries,
-                              m.flags, m.fd & 0xFFFF_FFFF, base)
+                              m.flags, m.fd & 0xFFFF_FFFF, base, MAGIC, 0, index_base,
+                              mask, m.ncpus, self._cpu & 0xFFFF_FFFF)
         handle = region.base + self._next
         self._next += DESCRIPTOR_SIZE
         return handle

@@ -133,3 +133,23 @@ long inner_value(__u64 slot) {
 }
 
 char LICENSE[] SEC("license") = "GPL";
+
+SEC("syscall")
+long tail_a(void *ctx) { return 11; }
+
+SEC("syscall")
+long tail_b(void *ctx) { return 22; }
+
+struct {
+    __uint(type, BPF_MAP_TYPE_PROG_ARRAY);
+    __uint(max_entries, 4);
+    __type(key, __u32);
+    __array(values, long (void *));
+} jump SEC(".maps") = { .values = { [0] = (void *)&tail_a, [2] = (void *)&tail_b } };
+
+struct {
+    __uint(type, BPF_MAP_TYPE_HASH_OF_MAPS);
+    __uint(max_entries, 4);
+    __type(key, __u32);
+    __array(values, struct inner);
+} by_hash SEC(".maps") = { .values = { [3] = &inner_a } };
