@@ -10,6 +10,7 @@ stack, laid out as the kernel's ``bpf_iter_num_kern {int cur; int end;}``.
 from __future__ import annotations
 
 import errno
+from typing import Any
 
 from ....errors import TrapKind, VmTrap
 from ..env import KernelEnv
@@ -76,4 +77,43 @@ def rcu_read_unlock(env: KernelEnv) -> int:
     if depth <= 0:
         raise VmTrap(TrapKind.HELPER_FAILED, -1, "bpf_rcu_read_unlock without bpf_rcu_read_lock")
     env.state["rcu_depth"] = depth - 1
+    return 0
+
+
+def _running_program(env: KernelEnv) -> Any:
+    running = env.vm._running  # noqa: SLF001 - the program making the call
+    return None if running is None else running.program
+
+
+@kfunc("bpf_obj_new_impl", 2)
+def obj_new_impl(env: KernelEnv, local_type_id: int, meta: int) -> int:
+    """Allocate a zeroed object of the program's BTF type ``local_type_id`` (what
+    ``bpf_obj_new(type)`` passes); its address, or NULL when the heap is full.  Traps
+    HELPER_FAILED when the program has no BTF naming that type."""
+    from ..dispatch import program_btf
+
+    program = _running_program(env)
+    btf = program_btf(program) if program is not None else None
+    try:
+        size = btf.size_of(local_type_id) if btf is not None else None
+    except Exception:  # noqa: BLE001 - a bad id is reported below
+        size = None
+    if not size:
+        raise VmTrap(TrapKind.HELPER_FAILED, -1, f"bpf_obj_new: BTF type {local_type_id} of the program is "
+                     "not a sized type")
+    address = env.vm.heap.calloc(1, size)
+    if not address:
+        return 0
+    env.state.setdefault("objects", set()).add(address)
+    return int(address)
+
+
+@kfunc("bpf_obj_drop_impl", 2)
+def obj_drop_impl(env: KernelEnv, ptr: int, meta: int) -> int:
+    """Free an object from bpf_obj_new; traps HELPER_FAILED for anything else."""
+    objects: set[int] = env.state.setdefault("objects", set())
+    if ptr not in objects:
+        raise VmTrap(TrapKind.HELPER_FAILED, -1, f"bpf_obj_drop: {ptr:#x} is not from bpf_obj_new", ptr)
+    objects.discard(ptr)
+    env.vm.heap.free(ptr)
     return 0
