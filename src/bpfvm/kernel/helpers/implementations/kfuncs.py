@@ -33,14 +33,15 @@ def _store_iter(env: KernelEnv, it: int, cur: int, end: int) -> None:
 @kfunc("bpf_iter_num_new", 3)
 def iter_num_new(env: KernelEnv, it: int, start: int, end: int) -> int:
     """Set up an iterator over ``[start, end)``; 0, -EINVAL if start > end, -E2BIG past
-    BPF_MAX_LOOPS elements (the iterator is empty on error)."""
+    BPF_MAX_LOOPS elements (the iterator is empty on error).  The result is a C ``int``: 32
+    bits, zero-extended in r0 as the kernel's x86-64 JIT leaves it."""
     start, end = _s32(start), _s32(end)
     if start > end:
         _store_iter(env, it, 0, 0)
-        return -errno.EINVAL
+        return -errno.EINVAL & 0xFFFF_FFFF
     if end - start > BPF_MAX_LOOPS:
         _store_iter(env, it, 0, 0)
-        return -errno.E2BIG
+        return -errno.E2BIG & 0xFFFF_FFFF
     _store_iter(env, it, start - 1, end)
     return 0
 
