@@ -15,6 +15,8 @@ from bpfvm.isa import encode, make
 from bpfvm.kernel.helpers.env import Signal, Task
 from bpfvm.vm import ENGINES
 
+pytestmark = pytest.mark.skipif(not Path("/usr/include/bpf/bpf_helpers.h").exists(),
+                                reason="libbpf-dev headers are not installed")
 SOURCE = Path(__file__).with_name("helpers.c")
 
 

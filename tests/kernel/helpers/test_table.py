@@ -110,6 +110,7 @@ char LICENSE[] SEC("license") = "%s";
 """
 
 
+@pytest.mark.skipif(not Path("/usr/include/bpf/bpf_helpers.h").exists(), reason="libbpf-dev is not installed")
 @pytest.mark.parametrize("licence", ["GPL", "Dual BSD/GPL", "Proprietary"])
 def test_gpl_only_helpers_need_a_gpl_license(licence: str, tmp_path: Path) -> None:
     program = bpfvm.load(compile_c(LICENSED % licence, output=tmp_path / "p.o", kernel=True))
