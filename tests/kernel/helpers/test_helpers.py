@@ -186,9 +186,9 @@ def _kfunc_program(btf_id: int, start: int, end: int) -> bytes:
 
 @pytest.mark.skipif(not VMLINUX.exists(), reason="no /sys/kernel/btf/vmlinux to resolve kfunc BTF ids")
 def test_kfunc_by_vmlinux_btf_id(vm: bpfvm.VM) -> None:
-    from bpfvm.btf import Btf
+    from bpfvm.kernel.helpers.dispatch import vmlinux_btf
 
-    btf_id = Btf.from_file(VMLINUX).find_ids("bpf_iter_num_new")[0]
+    btf_id = vmlinux_btf().find_ids("bpf_iter_num_new")[0]
     assert vm.run(_kfunc_program(btf_id, 0, 3)) == 0
     assert vm.run(_kfunc_program(btf_id, 5, 2)) == -errno.EINVAL & 0xFFFF_FFFF  # an int: 32 bits
     with pytest.raises(bpfvm.ProgramError, match=r"kfunc call of BTF id 1: no kfunc bpfvm implements has "

@@ -216,9 +216,6 @@ def test_snprintf(fmt: bytes, args: list[int], strings: Sequence[int], size: int
     _agree(program, _strings_value(fmt, b"hi!"), _ctx(b"", size, 0, args))
 
 
-VMLINUX = "/sys/kernel/btf/vmlinux"
-
-
 def _iter_program(ids: Sequence[int], start: int, end: int, steps: int = 4) -> list[Insn]:
     """bpf_iter_num_new(&it, start, end) → [0]; each of ``steps`` bpf_iter_num_next → *p or -1
     at [8 + 8k]; bpf_iter_num_destroy.  Kfuncs called by vmlinux BTF id (call src=2)."""
@@ -247,13 +244,11 @@ def _kernel_iter(code: bytes) -> bytes | str:
 @pytest.mark.parametrize(("start", "end"), [(0, 2), (0, 0), (5, 2), (-3, 1), (7, 8), (0, 1 << 23),
                                             (0, (1 << 23) + 1), (-(1 << 31), (1 << 31) - 1)])
 def test_open_coded_iterator(start: int, end: int) -> None:
-    from pathlib import Path
+    from bpfvm.kernel.helpers.dispatch import vmlinux_btf
 
-    from bpfvm.btf import Btf
-
-    if not Path(VMLINUX).exists():
+    btf = vmlinux_btf()
+    if btf is None:
         pytest.skip("no vmlinux BTF to name the kfuncs by id")
-    btf = Btf.from_file(VMLINUX)
     ids = [btf.find_ids(f"bpf_iter_num_{n}")[0] for n in ("new", "next", "destroy")]
     code = encode(tuple(_iter_program(ids, start, end)))
     expected = syscall.in_child(_kernel_iter, code)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from .env import KernelEnv
 
 __all__ = ["GPL_COMPATIBLE", "VmHelpers", "bind", "check_license", "kfunc_for", "license_of", "program_btf",
-           "resolve_kfuncs"]
+           "resolve_kfuncs", "vmlinux_btf"]
 
 #: The licenses the kernel counts as GPL-compatible (include/linux/license.h).
 GPL_COMPATIBLE = frozenset({"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
@@ -140,7 +140,8 @@ _BTF_CACHE: dict[int, tuple[Program, Any]] = {}
 
 
 @functools.cache
-def _vmlinux() -> Any:
+def vmlinux_btf() -> Any:
+    """The running kernel's BTF (``/sys/kernel/btf/vmlinux``, read once), or None without it."""
     from ...btf import Btf
 
     return Btf.from_file(_VMLINUX) if os.path.exists(_VMLINUX) else None
@@ -149,7 +150,7 @@ def _vmlinux() -> Any:
 def _kfunc_name(program: Program, btf_id: int) -> str | None:
     from ...btf import Func
 
-    for btf in (program_btf(program), _vmlinux()):
+    for btf in (program_btf(program), vmlinux_btf()):
         if btf is None:
             continue
         try:
