@@ -21,6 +21,7 @@ from .compat import BpfVm
 from .debug import Debugger
 from .errors import AsmError, BpfError, DecodeError, ElfError, MapError, ProgramError, TrapKind, VmTrap
 from .isa import Insn, decode, encode
+from .kernel.bcc import BPF
 from .kernel.maps import Map
 from .linker import LinkError, link_programs
 from .memory import Memory
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsmError",
+    "BPF",
     "BpfError",
     "BpfVm",
     "CompileError",

@@ -16,6 +16,7 @@ functions from symbol tables.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -194,11 +195,17 @@ class Program:
         return self._by_pc[pc]
 
     def function_at(self, pc: int) -> Function:
-        """The function containing slot ``pc``."""
-        for func in self.functions.values():
-            if func.start <= pc < func.end:
-                return func
+        """The function containing slot ``pc`` (a binary search: programs such as DOOM have
+        hundreds of functions, and the debugger asks at every step)."""
+        ordered = self._functions_by_start
+        i = bisect.bisect_right(ordered, pc, key=lambda f: f.start) - 1
+        if i >= 0 and ordered[i].start <= pc < ordered[i].end:
+            return ordered[i]
         raise ProgramError(f"no function contains slot {pc}", pc)
+
+    @functools.cached_property
+    def _functions_by_start(self) -> list[Function]:
+        return sorted(self.functions.values(), key=lambda f: f.start)
 
     def function_insns(self, func: Function) -> list[Insn]:
         """The instructions of ``func`` in order."""

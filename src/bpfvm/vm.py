@@ -266,13 +266,15 @@ class VM:
     # -- running -----------------------------------------------------------------------------
     def run(self, program: bytes | bytearray | memoryview | Program, *args: int,
             mem: bytes | bytearray | memoryview | None = None, entry: str | None = None,
-            _at_return: Callable[[VM], None] | None = None) -> int:
+            packet: tuple[int, int] | None = None, _at_return: Callable[[VM], None] | None = None) -> int:
         """Run ``program`` and return r0.
 
         With ``mem``, its bytes are copied into guest memory, r1 is their guest address and r2
         their length; a writable ``mem`` receives the final bytes back, even after a trap.
         Otherwise ``args`` (at most 5 ints) go to r1..r5.  ``entry`` names a function or an ELF
-        section.  Raises :class:`VmTrap` on a guest fault (with ``file:line`` in its message
+        section.  ``packet`` is the (guest address, length) that legacy packet loads (``LD_ABS``,
+        ``LD_IND``) read, as a socket filter's skb data (default: ``mem``, else none).
+        Raises :class:`VmTrap` on a guest fault (with ``file:line`` in its message
         when the program has debug information), :class:`DecodeError`/:class:`ProgramError`
         for bad programs.
         """
@@ -290,6 +292,8 @@ class VM:
                 region = self.memory.map("mem", bytes(mem), writable=True)
                 regs = (region.base, region.size)
                 compiled.state.packet_addr, compiled.state.packet_len = region.base, region.size
+            if packet is not None:
+                compiled.state.packet_addr, compiled.state.packet_len = packet
             try:
                 return self._call(compiled, start, regs, _at_return)
             finally:
@@ -385,6 +389,15 @@ class VM:
         if sym is None:
             raise ProgramError(f"{program.name}: no global named {name!r}")
         return self._addresses[id(program)][sym.segment] + sym.offset
+
+    def test_run(self, program: Program, name: str | None = None, *, data: bytes = b"",
+                 ctx: bytes | None = None, repeat: int = 1, **options: Any) -> Any:
+        """Run program ``name`` of ``program`` as the kernel's ``BPF_PROG_TEST_RUN`` does and
+        return its :class:`~bpfvm.kernel.test_run.TestRunResult` (retval, data_out, ctx_out,
+        duration); see :func:`bpfvm.kernel.test_run.test_run` for the options and errors."""
+        from .kernel.test_run import test_run
+
+        return test_run(self, program, name, data=data, ctx=ctx, repeat=repeat, **options)
 
     def globals(self, program: Program) -> Globals:
         """The globals of ``program`` in this VM, readable and writable by name."""

@@ -87,7 +87,10 @@ KERNEL_INCLUDE = Path(__file__).parent.parent / "kernel" / "include"
 #: the object is the same.  The system headers come last (``-idirafter``), as with plain
 #: ``clang -target bpf``: ``<linux/bpf.h>``, libbpf's ``<bpf/bpf_helpers.h>``.
 KERNEL_FLAGS: tuple[str, ...] = ("-target", "bpfel-freestanding", "-mcpu=v3", "-O2", "-g",
-                                 "-fno-stack-protector", "-UNDEBUG", "-I", str(KERNEL_INCLUDE),
+                                 "-fno-stack-protector", "-UNDEBUG",
+                                 # zig's clang adds .eh_frame otherwise: libbpf and bpftool refuse it
+                                 "-fno-unwind-tables", "-fno-asynchronous-unwind-tables",
+                                 "-I", str(KERNEL_INCLUDE),
                                  "-idirafter", "/usr/include",
                                  "-idirafter", f"/usr/include/{os.uname().machine}-linux-gnu")
 

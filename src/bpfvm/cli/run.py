@@ -12,7 +12,7 @@ from ..errors import BpfError
 from ..program import Program
 from .base import command, fs_grants
 
-__all__ = ["EXIT_TRAP", "load_code", "load_elf"]
+__all__ = ["EXIT_TRAP", "load_code", "load_elf", "split_objects"]
 
 
 EXIT_TRAP = 70  # EX_SOFTWARE: the guest program trapped
@@ -70,7 +70,7 @@ def load_elf(code: bytes, path: Path, more: Sequence[Path] = (), target_btf: Pat
                          name=path.stem)
 
 
-def _split_objects(args: argparse.Namespace, is_elf: bool) -> tuple[list[Path], list[str]]:
+def split_objects(args: argparse.Namespace, is_elf: bool) -> tuple[list[Path], list[str]]:
     """The objects to link after ``args.file``, and the program's arguments: with ``--``, the
     words before it and after it; without, the leading words naming ELF ``.o`` files."""
     words = list(args.args)
@@ -105,7 +105,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from ..vm import VM
 
     code, is_elf = load_code(args.file)
-    objects, args.args = _split_objects(args, is_elf)
+    objects, args.args = split_objects(args, is_elf)
     program = load_elf(code, args.file, objects, args.btf) if is_elf else None
     vm = VM(args.engine, max_instructions=args.max_instructions, timeout=args.timeout,
             stack_size=_stack_size(args, program),

@@ -83,8 +83,8 @@ def _call(hid: int) -> bytes:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_unimplemented_helper_is_refused_at_load(engine: str) -> None:
-    code = bytes.fromhex("b700000000000000") + _call(9)  # bpf_skb_store_bytes
-    with pytest.raises(ProgramError, match=r"helper 9 \(bpf_skb_store_bytes\), which bpfvm does not "
+    code = bytes.fromhex("b700000000000000") + _call(18)  # bpf_skb_vlan_push
+    with pytest.raises(ProgramError, match=r"helper 18 \(bpf_skb_vlan_push\), which bpfvm does not "
                                            r"implement \(insn #1\)"):
         bpfvm.VM(engine=engine).run(code)
     with pytest.raises(ProgramError, match=r"unknown helper 999 \(insn #0\)"):
