@@ -179,10 +179,12 @@ class VM:
             return compiled
         frame = self.frame_size(program)
         check_resolved(program)
-        from .kernel.helpers.dispatch import check_license
+        from .kernel.helpers.dispatch import check_license, resolve_kfuncs
 
         check_license(program, self.helpers)
-        bound = self._bind(program)
+        externs = resolve_kfuncs(program).externs  # kfunc calls by BTF id become calls by name
+        bound = self._bind(dataclasses.replace(program, externs=externs) if externs != program.externs
+                           else program)
         mark = self.memory.mark()
         try:
             addresses = self._place(program)
@@ -192,7 +194,7 @@ class VM:
                 from .kernel.maps.place import resolve_pseudo
 
                 insns = resolve_pseudo(insns, self.map_space)
-            linked = dataclasses.replace(program, insns=insns)
+            linked = dataclasses.replace(program, insns=insns, externs=externs)
             options: dict[str, Any] = {}
             if self.engine == "jit":
                 options = {"use_cache": self.jit_cache, "bounded": self.max_instructions is not None,

@@ -201,4 +201,24 @@ SEC("syscall") int disarm(void *ctx)
 {
 	return bpf_timer_cancel(&timer);
 }
+
+
+struct node {
+	long key;
+	char payload[40];
+};
+
+SEC("syscall") int objects(void *ctx)
+{
+	struct node *n = bpf_obj_new(struct node);
+	long key;
+
+	if (!n)
+		return -1;
+	n->key = 41;
+	n->payload[39] = 1;
+	key = n->key + n->payload[39] + n->payload[0];
+	bpf_obj_drop(n);
+	return key;
+}
 char LICENSE[] SEC("license") = "GPL";

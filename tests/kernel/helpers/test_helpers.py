@@ -11,9 +11,12 @@ import pytest
 import bpfvm
 from bpfvm.cc import compile_c
 from bpfvm.errors import TrapKind, VmTrap
+from bpfvm.isa import encode, make
 from bpfvm.kernel.helpers.env import Signal, Task
 from bpfvm.vm import ENGINES
 
+pytestmark = pytest.mark.skipif(not Path("/usr/include/bpf/bpf_helpers.h").exists(),
+                                reason="libbpf-dev headers are not installed")
 SOURCE = Path(__file__).with_name("helpers.c")
 
 
@@ -164,3 +167,30 @@ def test_timer_cancel(vm: bpfvm.VM, program: bpfvm.Program) -> None:
     assert vm.run(program, entry="disarm") == 1
     clock.advance(1000)
     assert vm.globals(program)["fired"] == 0
+
+
+def test_bpf_obj_new_and_drop(vm: bpfvm.VM, program: bpfvm.Program) -> None:
+    assert vm.run(program, entry="objects") == 42  # a zeroed object of the program's BTF type
+    assert vm.heap.live == 0
+
+
+VMLINUX = Path("/sys/kernel/btf/vmlinux")
+
+
+def _kfunc_program(btf_id: int, start: int, end: int) -> bytes:
+    """``bpf_iter_num_new(r10 - 8, start, end)`` as ``call`` src=2 by BTF id, as libbpf leaves it."""
+    return encode((make("mov64_reg", dst=1, src=10), make("add64_imm", dst=1, imm=-8),
+                   make("mov64_imm", dst=2, imm=start), make("mov64_imm", dst=3, imm=end),
+                   make("call_kfunc", imm=btf_id), make("exit")))
+
+
+@pytest.mark.skipif(not VMLINUX.exists(), reason="no /sys/kernel/btf/vmlinux to resolve kfunc BTF ids")
+def test_kfunc_by_vmlinux_btf_id(vm: bpfvm.VM) -> None:
+    from bpfvm.kernel.helpers.dispatch import vmlinux_btf
+
+    btf_id = vmlinux_btf().find_ids("bpf_iter_num_new")[0]
+    assert vm.run(_kfunc_program(btf_id, 0, 3)) == 0
+    assert vm.run(_kfunc_program(btf_id, 5, 2)) == -errno.EINVAL & 0xFFFF_FFFF  # an int: 32 bits
+    with pytest.raises(bpfvm.ProgramError, match=r"kfunc call of BTF id 1: no kfunc bpfvm implements has "
+                                                 r"that id \(insn #4\)"):
+        vm.run(_kfunc_program(1, 0, 1))

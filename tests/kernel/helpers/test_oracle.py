@@ -1,8 +1,8 @@
 """The kernel as oracle: the same bytecode calls bpf_strtol/strtoul, bpf_strncmp and bpf_snprintf
 in a BPF_PROG_TYPE_SYSCALL program run by BPF_PROG_TEST_RUN and in bpfvm (both engines); r0 and
-every byte the program writes back to its context must agree.  (bpf_loop and the iterator
-kfuncs are not here yet: the kernel wants BTF func_info for callback subprograms and kfunc BTF
-ids, which this harness's plain BPF_PROG_LOAD does not pass.)
+every byte the program writes back to its context must agree; so must the open-coded iterator
+kfuncs, called by vmlinux BTF id.  (bpf_loop is not here yet: the kernel wants BTF func_info for
+callback subprograms, which this harness's plain BPF_PROG_LOAD does not pass.)
 
 Context layout (512 bytes): [0, 64) input text, [64] a length, [72] flags, [80, 176) up to 12 u64
 arguments; the program writes r0 to [256], an output word to [264] and an output buffer to
@@ -214,3 +214,48 @@ def test_snprintf(fmt: bytes, args: list[int], strings: Sequence[int], size: int
         strings = (0, 1, 2, 3)
     program = _snprintf(len(args), strings)
     _agree(program, _strings_value(fmt, b"hi!"), _ctx(b"", size, 0, args))
+
+
+def _iter_program(ids: Sequence[int], start: int, end: int, steps: int = 4) -> list[Insn]:
+    """bpf_iter_num_new(&it, start, end) → [0]; each of ``steps`` bpf_iter_num_next → *p or -1
+    at [8 + 8k]; bpf_iter_num_destroy.  Kfuncs called by vmlinux BTF id (call src=2)."""
+    new, nxt, destroy = ids
+    it = [make("mov64_reg", dst=1, src=10), make("add64_imm", dst=1, imm=-8)]
+    body = [*it, make("mov64_imm", dst=2, imm=start), make("mov64_imm", dst=3, imm=end),
+            make("call_kfunc", imm=new), make("stxdw", dst=6, src=0, off=0)]
+    for k in range(steps):
+        body += [*it, make("call_kfunc", imm=nxt), make("mov64_imm", dst=1, imm=-1),
+                 make("jeq64_imm", dst=0, imm=0, off=1), make("ldxw", dst=1, src=0, off=0),
+                 make("stxdw", dst=6, src=1, off=8 + 8 * k)]
+    return [make("mov64_reg", dst=6, src=1), *body, *it, make("call_kfunc", imm=destroy),
+            make("mov64_imm", dst=0, imm=0), make("exit")]
+
+
+def _kernel_iter(code: bytes) -> bytes | str:
+    loaded = syscall.prog_load(code, syscall.ProgType.SYSCALL)
+    if not loaded.ok:
+        return loaded.log
+    try:
+        return syscall.test_run(loaded.fd, ctx_in=bytes(64)).ctx_out
+    finally:
+        syscall.close(loaded.fd)
+
+
+@pytest.mark.parametrize(("start", "end"), [(0, 2), (0, 0), (5, 2), (-3, 1), (7, 8), (0, 1 << 23),
+                                            (0, (1 << 23) + 1), (-(1 << 31), (1 << 31) - 1)])
+def test_open_coded_iterator(start: int, end: int) -> None:
+    from bpfvm.kernel.helpers.dispatch import vmlinux_btf
+
+    btf = vmlinux_btf()
+    if btf is None:
+        pytest.skip("no vmlinux BTF to name the kfuncs by id")
+    ids = [btf.find_ids(f"bpf_iter_num_{n}")[0] for n in ("new", "next", "destroy")]
+    code = encode(tuple(_iter_program(ids, start, end)))
+    expected = syscall.in_child(_kernel_iter, code)
+    if isinstance(expected, syscall.KernelCrash):
+        pytest.skip(f"the loading child died: {expected}")
+    assert isinstance(expected, bytes), f"the kernel refused the program:\n{expected}"
+    for engine in ENGINES:
+        mem = bytearray(64)
+        assert bpfvm.VM(engine=engine).run(code, mem=mem) == 0
+        assert bytes(mem) == expected, engine

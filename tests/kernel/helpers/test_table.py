@@ -98,8 +98,8 @@ def test_vm_helpers_override_the_table(engine: str) -> None:
     assert vm.run(_call(8)) == 5  # bpf_get_smp_processor_id from the table
     vm.helpers[8] = lambda *regs: 77
     assert vm.run(_call(8)) == 77
-    vm.helpers[9] = lambda *regs: 9  # an unimplemented id works once the embedder provides it
-    assert vm.run(_call(9)) == 9
+    vm.helpers[13] = lambda *regs: 13  # an unimplemented id works once the embedder provides it
+    assert vm.run(_call(13)) == 13
 
 
 LICENSED = """
@@ -110,6 +110,7 @@ char LICENSE[] SEC("license") = "%s";
 """
 
 
+@pytest.mark.skipif(not Path("/usr/include/bpf/bpf_helpers.h").exists(), reason="libbpf-dev is not installed")
 @pytest.mark.parametrize("licence", ["GPL", "Dual BSD/GPL", "Proprietary"])
 def test_gpl_only_helpers_need_a_gpl_license(licence: str, tmp_path: Path) -> None:
     program = bpfvm.load(compile_c(LICENSED % licence, output=tmp_path / "p.o", kernel=True))

@@ -8,6 +8,9 @@ then :data:`~.table.HELPERS` implementations bound to the VM's :class:`~.env.Ker
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +22,8 @@ from .table import HELPERS
 if TYPE_CHECKING:
     from .env import KernelEnv
 
-__all__ = ["GPL_COMPATIBLE", "VmHelpers", "bind", "check_license", "kfunc_for", "license_of"]
+__all__ = ["GPL_COMPATIBLE", "VmHelpers", "bind", "check_license", "kfunc_for", "license_of", "program_btf",
+           "resolve_kfuncs", "vmlinux_btf"]
 
 #: The licenses the kernel counts as GPL-compatible (include/linux/license.h).
 GPL_COMPATIBLE = frozenset({"GPL", "GPL v2", "GPL and additional rights", "Dual BSD/GPL",
@@ -108,3 +112,72 @@ def kfunc_for(name: str, env: KernelEnv) -> HostFn | None:
         return None
     nargs, impl = found
     return bind(impl, env, nargs)
+
+
+_VMLINUX = "/sys/kernel/btf/vmlinux"
+
+
+def program_btf(program: Program) -> Any:
+    """The ``.BTF`` of the ELF object ``program`` was loaded from (a :class:`bpfvm.btf.Btf`), or
+    None (bytecode, no file, no BTF).  Cached on the program."""
+    cached = _BTF_CACHE.get(id(program))
+    if cached is not None and cached[0] is program:
+        return cached[1]
+    btf = None
+    if os.path.isfile(program.name):
+        from ...btf import Btf
+        from ...errors import BpfError
+
+        try:
+            btf = Btf.from_elf(program.name)
+        except BpfError:
+            btf = None
+    _BTF_CACHE[id(program)] = (program, btf)
+    return btf
+
+
+_BTF_CACHE: dict[int, tuple[Program, Any]] = {}
+
+
+@functools.cache
+def vmlinux_btf() -> Any:
+    """The running kernel's BTF (``/sys/kernel/btf/vmlinux``, read once), or None without it."""
+    from ...btf import Btf
+
+    return Btf.from_file(_VMLINUX) if os.path.exists(_VMLINUX) else None
+
+
+def _kfunc_name(program: Program, btf_id: int) -> str | None:
+    from ...btf import Func
+
+    for btf in (program_btf(program), vmlinux_btf()):
+        if btf is None:
+            continue
+        try:
+            found = btf[btf_id]
+        except (KeyError, IndexError, ValueError):
+            continue
+        if isinstance(found, Func) and found.name in KFUNCS:
+            return str(found.name)
+    return None
+
+
+def resolve_kfuncs(program: Program) -> Program:
+    """``program`` with each ``call`` src=2 (kfunc by BTF id) turned into an extern call by name,
+    the id looked up in the program's BTF, then the running kernel's vmlinux BTF.
+
+    Raises :class:`ProgramError` naming the BTF id and instruction for an id that names no kfunc
+    bpfvm implements (or a module kfunc, ``off`` != 0).
+    """
+    kfunc_calls = [i for i in program.insns if i.spec.op == "call_kfunc" and i.pc not in program.externs]
+    if not kfunc_calls:
+        return program
+    externs = dict(program.externs)
+    for insn in kfunc_calls:
+        name = None if insn.off else _kfunc_name(program, insn.imm)
+        if name is None:
+            where = f" in module BTF {insn.off}" if insn.off else ""
+            raise ProgramError(f"kfunc call of BTF id {insn.imm}{where}: no kfunc bpfvm implements has that "
+                               "id", insn.pc)
+        externs[insn.pc] = name
+    return dataclasses.replace(program, externs=externs)

@@ -187,7 +187,6 @@ class KernelEnv:
         self.clock: Clock = RealClock()
         self.hz = 250
         self.task = Task()
-        self.cpu = 0
         self.numa_node = 0
         self.trace = TraceLog()
         self.signals: list[Signal] = []
@@ -198,6 +197,16 @@ class KernelEnv:
         self._kernel: list[HostBuffer] = []
         #: Per-VM state of helper families (timers, locks, iterators …), by family name.
         self.state: dict[str, Any] = {}
+
+    @property
+    def cpu(self) -> int:
+        """The CPU programs run on: ``bpf_get_smp_processor_id`` and the per-CPU map slot they
+        use (the VM's ``map_space.cpu``)."""
+        return int(self.vm.map_space.cpu)
+
+    @cpu.setter
+    def cpu(self, value: int) -> None:
+        self.vm.map_space.cpu = value
 
     def seed(self, value: int) -> None:
         """Make ``bpf_get_prandom_u32`` repeat the sequence of ``value``."""
