@@ -46,6 +46,13 @@ def test_filter_prints_what_tcpdump_prints(flag: str) -> None:
     assert _bpfvm("filter", flag, "-y", "RAW", "ip") == (0, _tcpdump(flag, "-y", "RAW", "ip"))
 
 
+@needs_tcpdump
+def test_filter_expression_from_a_file(tmp_path: Path) -> None:
+    (tmp_path / "expr").write_text("tcp port 80\n  or udp\n")
+    expected = _tcpdump("-d", "-F", str(tmp_path / "expr"))
+    assert _bpfvm("filter", "-d", "-F", str(tmp_path / "expr")) == (0, expected)
+
+
 def _capture(tmp_path: Path) -> Path:
     rng = random.Random(42)
     packets = []
