@@ -118,3 +118,23 @@ def write_pcap(
         out += struct.pack("<IIII", 1_700_000_000 + n, n * 1000 % 1_000_000, len(data), wirelen) + data
     path.write_bytes(bytes(out))
     return path
+
+
+def write_pcapng(
+    path: Path, packets: Sequence[tuple[bytes, int]], linktype: int = 1, snaplen: int = 65535
+) -> Path:
+    """A pcapng file: a section header, one interface (microsecond timestamps), enhanced packet
+    blocks of ``(captured bytes, wire length)``."""
+
+    def block(kind: int, body: bytes) -> bytes:
+        body += b"\0" * (-len(body) % 4)
+        size = len(body) + 12
+        return struct.pack("<II", kind, size) + body + struct.pack("<I", size)
+
+    out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+    out += block(1, struct.pack("<HHI", linktype, 0, snaplen))
+    for n, (data, wirelen) in enumerate(packets):
+        ts = (1_700_000_000 + n) * 1_000_000 + n
+        out += block(6, struct.pack("<IIIII", 0, ts >> 32, ts & 0xFFFFFFFF, len(data), wirelen) + data)
+    path.write_bytes(out)
+    return path

@@ -15,7 +15,7 @@ from bpfvm.cbpf.pcap import Reader
 from bpfvm.cli import main
 from tests.shared import SHARED, require
 
-from .programs import EXPRESSIONS, random_packet, write_pcap
+from .programs import EXPRESSIONS, random_packet, write_pcap, write_pcapng
 
 TCPDUMP = shutil.which("tcpdump")
 needs_tcpdump = pytest.mark.skipif(
@@ -46,6 +46,13 @@ def test_filter_prints_what_tcpdump_prints(flag: str) -> None:
     assert _bpfvm("filter", flag, "-y", "RAW", "ip") == (0, _tcpdump(flag, "-y", "RAW", "ip"))
 
 
+@needs_tcpdump
+def test_filter_expression_from_a_file(tmp_path: Path) -> None:
+    (tmp_path / "expr").write_text("tcp port 80\n  or udp\n")
+    expected = _tcpdump("-d", "-F", str(tmp_path / "expr"))
+    assert _bpfvm("filter", "-d", "-F", str(tmp_path / "expr")) == (0, expected)
+
+
 def _capture(tmp_path: Path) -> Path:
     rng = random.Random(42)
     packets = []
@@ -69,6 +76,21 @@ def test_filter_writes_what_tcpdump_writes(tmp_path: Path, engine: str) -> None:
         with Reader(theirs) as written:
             count = sum(1 for _ in written)
         assert out == f"{count} packets matched (300 read)\n"
+
+
+@needs_tcpdump
+def test_filter_reads_pcapng(tmp_path: Path) -> None:
+    rng = random.Random(43)
+    packets = [(p, len(p)) for p in (random_packet(rng) for _ in range(100))]
+    capture = write_pcapng(tmp_path / "made.pcapng", packets)
+    with Reader(capture) as reader:
+        assert [(p.data, p.wirelen) for p in reader] == packets
+    ours, theirs = tmp_path / "ours.pcap", tmp_path / "theirs.pcap"
+    _bpfvm("filter", "-r", str(capture), "-w", str(ours), "ip", "or", "ip6")
+    subprocess.run(
+        [TCPDUMP, "-r", str(capture), "-w", str(theirs), "ip or ip6"], capture_output=True, check=True
+    )
+    assert ours.read_bytes() == theirs.read_bytes()
 
 
 @needs_tcpdump

@@ -126,7 +126,8 @@ def compile(
     return Filter(insns, expr, dlt, snaplen)
 
 
-_RECORD = struct.Struct("<QII")  # data address, caplen, wire length
+#: A packet record of the batch driver: data address, caplen, wire length (16 bytes).
+_RECORD = struct.Struct("<QII")
 
 
 def _driver() -> list[Insn]:
@@ -225,12 +226,12 @@ class EbpfFilter:
         self, packets: Sequence[bytes | tuple[bytes, int]]
     ) -> tuple[bytes, list[tuple[int, int, int]]]:
         """The capture as one buffer plus (offset, caplen, wirelen) per packet."""
-        blob, spans = bytearray(), []
-        for item in packets:
-            data, wire = (item, len(item)) if isinstance(item, bytes | bytearray) else item
-            spans.append((len(blob), len(data), wire))
-            blob += data
-        return bytes(blob), spans
+        pairs = [(item, len(item)) if isinstance(item, bytes | bytearray) else item for item in packets]
+        spans, at = [], 0
+        for data, wire in pairs:
+            spans.append((at, len(data), wire))
+            at += len(data)
+        return b"".join(data for data, _ in pairs), spans
 
     def run_prepared(self, prepared: tuple[bytes, list[tuple[int, int, int]]]) -> list[int]:
         """:meth:`run_many` on :meth:`prepare` output."""
@@ -255,7 +256,9 @@ class StagedCapture:
         self.vm.compile(self.program)
         self._mark: tuple[int, int, int] | None = memory.mark()
         data = memory.map("capture", blob or b"\0", writable=False)
-        records = b"".join(_RECORD.pack(data.base + o, c, w) for o, c, w in spans) or b"\0"
+        base = data.base
+        flat = [v for o, c, w in spans for v in (base + o, c, w)]
+        records = struct.pack("<" + _RECORD.format[1:] * len(spans), *flat) if spans else b"\0"
         self._records = memory.map("records", records, writable=False, align=8).base
         self._results = memory.map("results", 4 * max(self.count, 1), writable=True, align=8).base
         ctx = memory.map("skb", CTX_SIZE, writable=True, align=8).base

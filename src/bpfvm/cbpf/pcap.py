@@ -224,14 +224,14 @@ class Reader:
 
     def __iter__(self) -> Iterator[Packet]:
         lib = _lib()
-        while True:
-            status = lib.pcap_next_ex(self._handle, ctypes.byref(self._header), ctypes.byref(self._data))
-            if status == -2:
-                return
-            if status != 1:
-                raise PcapError(f"{self.path}: {lib.pcap_geterr(self._handle).decode(errors='replace')}")
+        next_ex, string_at, handle = lib.pcap_next_ex, ctypes.string_at, self._handle
+        header_ref, data_ref, data = ctypes.byref(self._header), ctypes.byref(self._data), self._data
+        while (status := next_ex(handle, header_ref, data_ref)) == 1:
             hdr = self._header.contents
-            yield Packet(hdr.ts.tv_sec, hdr.ts.tv_usec, ctypes.string_at(self._data, hdr.caplen), hdr.len)
+            ts = hdr.ts
+            yield Packet(ts.tv_sec, ts.tv_usec, string_at(data, hdr.caplen), hdr.len)
+        if status != -2:
+            raise PcapError(f"{self.path}: {lib.pcap_geterr(handle).decode(errors='replace')}")
 
     def dumper(self, path: str | Path) -> Dumper:
         """A ``pcap_dump_open`` writer with this capture's link type and snapshot length."""

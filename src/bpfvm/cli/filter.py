@@ -20,6 +20,12 @@ from .base import command
 def _filter_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("expression", nargs="*", help="tcpdump filter expression (words are joined)")
     parser.add_argument("-r", dest="read", type=Path, help="capture to filter (pcap or pcapng)")
+    parser.add_argument(
+        "-F",
+        dest="expression_file",
+        type=Path,
+        help="read the filter expression from this file (as tcpdump -F)",
+    )
     parser.add_argument("-w", dest="write", type=Path, help="write the matching packets here (pcap)")
     parser.add_argument("-c", dest="count", type=int, help="stop after this many matching packets")
     parser.add_argument(
@@ -75,6 +81,8 @@ def _cmd_filter(args: argparse.Namespace) -> int:
     from ..cbpf.pcap import DEFAULT_SNAPLEN, Reader
 
     expr = " ".join(args.expression)
+    if args.expression_file is not None:
+        expr = args.expression_file.read_text()
     reader = Reader(args.read) if args.read else None
     try:
         linktype = args.linktype if args.linktype is not None else (reader.linktype if reader else "EN10MB")
