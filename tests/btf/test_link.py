@@ -121,3 +121,19 @@ def test_kernel_loads_the_linked_object(linked: Path) -> None:
 def test_two_definitions_are_an_error(halves: list[Path]) -> None:
     with pytest.raises(ElfError, match="symbol 'entry' is defined in more than one object"):
         link_objects([str(halves[0]), str(halves[0])])
+
+
+def test_ordinary_c_project_links_and_runs_the_same(tmp_path: Path) -> None:
+    """bpfvm's libc programs (externs bound to intrinsics, weak symbols, static functions of the
+    same name in two files) run from the linked object exactly as from the separate objects."""
+    project = Path(__file__).parents[1] / "linker" / "project"
+    objects = [compile_c(src, output=tmp_path / f"{src.stem}.o") for src in sorted(project.glob("*.c"))]
+    out = tmp_path / "all.o"
+    out.write_bytes(link_objects([str(p) for p in objects]))
+
+    def run(*paths: Path) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "bpfvm", "run", *map(str, paths)], capture_output=True,
+                              text=True, timeout=300, check=False)
+    separate, linked = run(*objects), run(out)
+    assert linked.stdout == separate.stdout and linked.returncode == separate.returncode
+    assert "twice here=21 there=20" in linked.stdout

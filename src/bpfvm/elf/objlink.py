@@ -117,7 +117,25 @@ def _symbols(objects: list[ObjectFile], sections: list[OutSection],
                 symbols.append(out)
                 continue
             index[k, n] = _resolve(symbols, globals_, out, obj.path)
-    return symbols, index
+    return _rename_clashing_locals(symbols), index
+
+
+def _rename_clashing_locals(symbols: list[OutSymbol]) -> list[OutSymbol]:
+    """Static functions and variables of the same name from different objects get ``.N``
+    suffixes (as LLVM names internal symbols it has to tell apart), so that every function of
+    the linked object has one name; the first keeps its name, globals always keep theirs."""
+    taken = {s.name for s in symbols if s.bind != "STB_LOCAL"}
+    out = []
+    for sym in symbols:
+        if sym.bind == "STB_LOCAL" and sym.type in ("STT_FUNC", "STT_OBJECT") and sym.name in taken:
+            n = 1
+            while f"{sym.name}.{n}" in taken:
+                n += 1
+            sym = OutSymbol(f"{sym.name}.{n}", sym.value, sym.size, sym.type, sym.bind, sym.section)
+        if sym.type != "STT_SECTION":
+            taken.add(sym.name)
+        out.append(sym)
+    return out
 
 
 def _resolve(symbols: list[OutSymbol], globals_: dict[str, int], new: OutSymbol, where: str) -> int:
