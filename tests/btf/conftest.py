@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from bpfvm.btf import Btf
 from bpfvm.cc import compile_c
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -46,3 +47,9 @@ def vmlinux() -> Path:
     if not VMLINUX.exists():
         pytest.skip(f"{VMLINUX} is absent (kernel built without CONFIG_DEBUG_INFO_BTF)")
     return VMLINUX
+
+
+@pytest.fixture(scope="session")
+def vmlinux_btf(vmlinux: Path) -> Btf:
+    """The running kernel's BTF, parsed once for the session."""
+    return Btf.from_file(vmlinux)

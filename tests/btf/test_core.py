@@ -58,12 +58,12 @@ def _libbpf_relocations(obj: Path) -> tuple[dict[int, tuple[int, int | None]], s
     return found, xlated
 
 
-def test_every_kind_agrees_with_libbpf(objects: dict[str, Path], vmlinux: Path) -> None:
+def test_every_kind_agrees_with_libbpf(objects: dict[str, Path], vmlinux_btf: Btf) -> None:
     local = Btf.from_elf(objects["core"])
     assert local.ext is not None
     kinds = {r.kind for rs in local.ext.core_relos.values() for r in rs}
     assert len(kinds) == 13  # every relocation kind
-    _, results = apply_relocations(load_elf(objects["core"]), local, Btf.from_file(vmlinux))
+    _, results = apply_relocations(load_elf(objects["core"]), local, vmlinux_btf)
     expected, xlated = _libbpf_relocations(objects["core"])
     ours = {n: (r.relo.insn, None if r.poisoned else r.new_value % (1 << 64)) for n, r in enumerate(results)}
     assert ours == {n: (i, None if v is None else v % (1 << 64)) for n, (i, v) in expected.items()}
@@ -72,9 +72,9 @@ def test_every_kind_agrees_with_libbpf(objects: dict[str, Path], vmlinux: Path) 
     assert re.search(rf"r0 = \*\(u32 \*\)\(r\d \+{pid_offset}\)", xlated)
 
 
-def test_poisoned_instruction_is_the_invalid_helper_call(objects: dict[str, Path], vmlinux: Path) -> None:
+def test_poisoned_instruction_is_the_invalid_helper_call(objects: dict[str, Path], vmlinux_btf: Btf) -> None:
     local = Btf.from_elf(objects["core"])
-    program, results = apply_relocations(load_elf(objects["core"]), local, Btf.from_file(vmlinux))
+    program, results = apply_relocations(load_elf(objects["core"]), local, vmlinux_btf)
     (poisoned,) = [r for r in results if r.poisoned]
     insn = program.insn_at(poisoned.pc)
     assert (insn.opcode, insn.imm) == (0x85, POISON_HELPER)

@@ -31,8 +31,8 @@ def test_cli_raw_dump(objects: dict[str, Path], bpftool: Callable[..., str]) -> 
     assert _ours(obj) == bpftool("btf", "dump", "file", obj)
 
 
-def test_raw_dump_of_vmlinux(vmlinux: Path, bpftool: Callable[..., str]) -> None:
-    assert dump_raw(Btf.from_file(vmlinux)) == bpftool("btf", "dump", "file", str(vmlinux))
+def test_raw_dump_of_vmlinux(vmlinux: Path, vmlinux_btf: Btf, bpftool: Callable[..., str]) -> None:
+    assert dump_raw(vmlinux_btf) == bpftool("btf", "dump", "file", str(vmlinux))
 
 
 def test_cli_reports_bad_file(tmp_path: Path) -> None:
@@ -60,8 +60,8 @@ def test_cli_c_dump(objects: dict[str, Path], bpftool: Callable[..., str]) -> No
     assert _ours(obj, "--format", "c") == bpftool("btf", "dump", "file", obj, "format", "c")
 
 
-def test_c_dump_of_vmlinux(vmlinux: Path, bpftool: Callable[..., str]) -> None:
-    assert dump_c(Btf.from_file(vmlinux)) == bpftool("btf", "dump", "file", str(vmlinux), "format", "c")
+def test_c_dump_of_vmlinux(vmlinux: Path, vmlinux_btf: Btf, bpftool: Callable[..., str]) -> None:
+    assert dump_c(vmlinux_btf) == bpftool("btf", "dump", "file", str(vmlinux), "format", "c")
 
 
 def test_c_dump_compiles(objects: dict[str, Path], tmp_path: Path) -> None:

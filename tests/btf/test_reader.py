@@ -195,6 +195,12 @@ def test_malformed_btf_is_a_typed_error(blob: bytes, message: str) -> None:
 
 
 def test_object_without_btf(tmp_path: Path) -> None:
-    from bpfvm import assemble  # noqa: F401  (an object without .BTF: the assembler writes none)
-    with pytest.raises(BpfError):
-        Btf.from_elf(b"\x7fELF" + bytes(60))
+    from bpfvm.cc import compile_c
+
+    source = tmp_path / "plain.c"
+    source.write_text('__attribute__((section("xdp"), used)) int f(void *ctx) { return 2; }\n')
+    obj = compile_c(source, output=tmp_path / "plain.o", kernel=True, flags=["-g0"])
+    with pytest.raises(BtfError, match="plain.o: no .BTF section"):
+        Btf.from_elf(obj)
+    with pytest.raises(BpfError, match="truncated|malformed"):
+        Btf.from_elf(b"\x7fELF\x02\x01\x01" + bytes(10) + b"\xf7\x00" + bytes(44))

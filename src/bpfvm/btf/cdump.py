@@ -14,6 +14,7 @@ included, for split BTF) rather than the typed model.
 
 from __future__ import annotations
 
+import itertools
 import sys
 
 from ..errors import BtfError
@@ -40,6 +41,8 @@ _COMPOSITE = frozenset({_STRUCT, _UNION})
 _ENUMS = frozenset({_ENUM, _ENUM64})
 _SIZED = frozenset({_INT, _STRUCT, _UNION, _ENUM, _ENUM64, _DATASEC, _FLOAT})
 _SIZE_THROUGH = frozenset({_TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _TYPE_TAG, _VAR})
+#: Kinds that order() marks done without queueing anything.
+_UNORDERED = frozenset({_INT, _FLOAT, _FUNC, _VAR, _DATASEC, _DECL_TAG})
 _ANON_INLINE = frozenset({_STRUCT, _UNION, _ENUM, _ENUM64})
 _REFERS = frozenset({_VOLATILE, _CONST, _RESTRICT, _PTR, _TYPEDEF, _FUNC, _VAR, _DECL_TAG, _TYPE_TAG})
 
@@ -58,6 +61,20 @@ def dump_c(btf: Btf) -> str:
     finally:
         sys.setrecursionlimit(limit)
     return _HEADER + "".join(dumper.out) + _FOOTER
+
+
+def _string_table(btf: Btf) -> dict[int, str]:
+    """Every string of ``btf`` (and its bases) by offset, decoded in one pass; offsets into the
+    middle of a string (which the format allows) are decoded on demand by :meth:`_CDump.string`."""
+    table: dict[int, str] = {0: ""}
+    b: Btf | None = btf
+    while b is not None:
+        pos = b.start_str
+        for raw in b.strs.split(b"\0")[:-1]:
+            table[pos] = raw.decode("utf-8", "replace")
+            pos += len(raw) + 1
+        b = b.base
+    return table
 
 
 def _pfx(lvl: int) -> str:
@@ -111,7 +128,7 @@ class _CDump:
         self.size_cache: dict[int, int] = {}
         self.member_cache: dict[int, list[tuple[int, int, int, int]]] = {}
         self.decl_cache: dict[int, tuple[str, bool]] = {}
-        self.string_cache: dict[int, str] = {0: ""}
+        self.string_cache = _string_table(btf)
 
     def _mark_referenced(self) -> list[bool]:
         ref = [False] * len(self.kinds)
@@ -153,11 +170,12 @@ class _CDump:
         if found is not None:
             return found
         w, at = self.w, self.at[tid]
-        kflag = self.kflags[tid]
-        out = []
-        for i in range(at, at + 3 * self.vlens[tid], 3):
-            off = w[i + 2]
-            out.append((w[i], w[i + 1], off & 0xFFFFFF, off >> 24) if kflag else (w[i], w[i + 1], off, 0))
+        end = at + 3 * self.vlens[tid]
+        names, types, offs = w[at:end:3], w[at + 1:end:3], w[at + 2:end:3]
+        if self.kflags[tid]:
+            out = [(n, t, o & 0xFFFFFF, o >> 24) for n, t, o in zip(names, types, offs, strict=True)]
+        else:
+            out = list(zip(names, types, offs, itertools.repeat(0, len(names))))
         self.member_cache[tid] = out
         return out
 
@@ -266,6 +284,9 @@ class _CDump:
     def dump_type(self, tid: int) -> None:
         if self.order_state[tid] == _DONE:
             return  # ordered before: nothing new to queue (libbpf returns at once as well)
+        if self.kinds[tid] in _UNORDERED:
+            self.order_state[tid] = _DONE  # what order() does for them: nothing to emit
+            return
         self.queue = []
         self.order(tid, False)
         for queued in self.queue:

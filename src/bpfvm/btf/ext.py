@@ -166,3 +166,25 @@ def _read_block(data: bytes, start: int, length: int, btf: Btf, label: str, min_
         out[btf.string(name_off)] = out.get(btf.string(name_off), ()) + records
         pos += count * rec_size
     return out, rec_size
+
+
+def encode_ext(ext: BtfExt, string: Callable[[str], int]) -> bytes:
+    """``ext`` as a ``.BTF.ext`` section, its strings interned with ``string`` (a
+    :meth:`~bpfvm.btf.writer.BtfWriter.string`) so that they live in the companion ``.BTF``."""
+    def block(groups: dict[str, tuple[_T, ...]], size: int, pack: Callable[[_T], bytes]) -> bytes:
+        if not groups:
+            return b""
+        out = bytearray(struct.pack("<I", size))
+        for name, records in groups.items():
+            out += struct.pack("<II", string(name), len(records))
+            out += b"".join(pack(r) for r in records)
+        return bytes(out)
+
+    funcs = block(ext.func_info, 8, lambda r: struct.pack("<II", r.insn_off, r.type_id))
+    lines = block(ext.line_info, 16, lambda r: struct.pack("<IIII", r.insn_off, string(r.file_name),
+                                                           string(r.line_text), r.line << 10 | r.column))
+    relos = block(ext.core_relos, 16, lambda r: struct.pack("<IIII", r.insn_off, r.type_id, string(r.access),
+                                                            int(r.kind)))
+    header = struct.pack("<HBBIIIIIII", BTF_MAGIC, 1, 0, 32, 0, len(funcs), len(funcs), len(lines),
+                         len(funcs) + len(lines), len(relos))
+    return header + funcs + lines + relos
