@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
+from ..progtypes import TYPES
 from . import availability
 from .proto import Proto, parse_arg, parse_ret
 from .prototypes import PROTOTYPES
@@ -20,16 +21,8 @@ from .registry import IMPLEMENTATIONS, Impl
 
 __all__ = ["BY_NAME", "FROM_SOURCES", "HELPERS", "PROGRAM_TYPES", "Helper", "helper"]
 
-#: ``enum bpf_prog_type``: name → number.
-PROGRAM_TYPES: Mapping[str, int] = MappingProxyType({
-    "UNSPEC": 0, "SOCKET_FILTER": 1, "KPROBE": 2, "SCHED_CLS": 3, "SCHED_ACT": 4, "TRACEPOINT": 5,
-    "XDP": 6, "PERF_EVENT": 7, "CGROUP_SKB": 8, "CGROUP_SOCK": 9, "LWT_IN": 10, "LWT_OUT": 11,
-    "LWT_XMIT": 12, "SOCK_OPS": 13, "SK_SKB": 14, "CGROUP_DEVICE": 15, "SK_MSG": 16,
-    "RAW_TRACEPOINT": 17, "CGROUP_SOCK_ADDR": 18, "LWT_SEG6LOCAL": 19, "LIRC_MODE2": 20,
-    "SK_REUSEPORT": 21, "FLOW_DISSECTOR": 22, "CGROUP_SYSCTL": 23, "RAW_TRACEPOINT_WRITABLE": 24,
-    "CGROUP_SOCKOPT": 25, "TRACING": 26, "STRUCT_OPS": 27, "EXT": 28, "LSM": 29, "SK_LOOKUP": 30,
-    "SYSCALL": 31, "NETFILTER": 32,
-})
+#: ``enum bpf_prog_type``: name → number (derived from the one program-type table).
+PROGRAM_TYPES: Mapping[str, int] = MappingProxyType({name: t.id for name, t in TYPES.items()})
 
 #: Helpers no program type the probe can load offers on this kernel (they need an attach target,
 #: a config option or a device): gpl_only and program types from the kernel sources.
