@@ -59,6 +59,9 @@ EXPRESSIONS = [
     "(tcp port 80 or tcp port 443 or udp port 53 or udp port 123) and not host 10.1.2.3"
     " or (ip6 and (tcp port 22 or udp port 546)) or vlan and (tcp or udp) or pppoes and ip"
     " or (ip and ip[8] < 5) or len > 1400",
+    "(tcp port 80 or tcp port 443 or udp port 53 or icmp) and not (host 10.0.0.1 or net 192.168.0.0/16)"
+    " or len > 1400 or (ip6 and tcp portrange 1000-2000) or vlan 10 and udp"
+    " or tcp[tcpflags] & tcp-syn != 0 or ether broadcast",  # 88 instructions
 ]
 
 HARNESS = r"""
