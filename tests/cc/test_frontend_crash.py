@@ -12,20 +12,21 @@ from bpfvm.cc.driver import _PAREN_VARIADIC
 from bpfvm.errors import VmTrap
 
 #: Lua's declaration style (``LUA_API int (lua_error) (lua_State *L, const char *fmt, ...)``):
-#: clang 22 segfaults on it for BPF with -g, both for a call and for taking the address.
+#: clang 22 segfaults on it for BPF with -g when the function's address is taken (at -O0, a call
+#: is enough).
 SOURCE = """\
 extern int (pick) (int a, int b, ...);
 int (*(address) (void)) (int, int, ...) { return pick; }
 int main(int argc, char **argv) {
     volatile int *null = 0;
-    if (address()(argc, 2, 3) + pick(argc, 1, 2) == 5) return *null;
+    if (address()(argc, 2, 3) == 3) return *null;
     return 0;
 }
 """
 
 
-def test_parenthesised_variadic_declarators_compile_with_line_information(tmp_path: Path,
-                                                                         capsys: pytest.CaptureFixture[str]) -> None:
+def test_parenthesised_variadic_declarators_keep_line_information(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "paren.c"
     source.write_text(SOURCE)
     obj = compile_c(source, output=tmp_path / "paren.o")
@@ -39,4 +40,5 @@ def test_parenthesised_variadic_declarators_compile_with_line_information(tmp_pa
 
 def test_the_rewrite_touches_only_variadic_declarators() -> None:
     text = "int (f) (int a, int (*g)(int), ...); int x = (T)(y); int (h)(int);"
-    assert _PAREN_VARIADIC.sub(r"\1\2", text) == "int f (int a, int (*g)(int), ...); int x = (T)(y); int (h)(int);"
+    expected = "int f (int a, int (*g)(int), ...); int x = (T)(y); int (h)(int);"
+    assert _PAREN_VARIADIC.sub(r"\1\2", text) == expected

@@ -173,7 +173,8 @@ def compile_c(source: str | os.PathLike[str], *, output: Path | None = None, fla
 
 #: ``zig cc``'s words when clang's front end died of a signal (exit code 128 + N) rather than
 #: reporting errors (exit code 1).
-_FRONTEND_CRASH = re.compile(r"clang frontend command failed (?:with exit code (?:129|1[3-9]\d)|due to signal)")
+_FRONTEND_CRASH = re.compile(r"clang frontend command failed "
+                             r"(?:with exit code (?:129|1[3-9]\d)|due to signal)")
 
 #: A variadic function declared with its name in parentheses — Lua's ``LUA_API int
 #: (lua_error) (lua_State *L, const char *fmt, ...);`` — with at least two named parameters.
