@@ -16,10 +16,10 @@ from bpfvm.errors import VmTrap
 #: is enough).
 SOURCE = """\
 extern int (pick) (int a, int b, ...);
-int (*(address) (void)) (int, int, ...) { return pick; }
 int main(int argc, char **argv) {
+    int (*volatile p)(int, int, ...) = pick;
     volatile int *null = 0;
-    if (address()(argc, 2, 3) == 3) return *null;
+    if (p(argc, 2, 3) == 3) return *null;
     return 0;
 }
 """
