@@ -14,7 +14,7 @@ VM (:mod:`.state`).
 from __future__ import annotations
 
 from ..runtime.intrinsics import Intrinsic
-from . import alloca, ctype, errno, libm, posix, scanf, softfloat, stdio, stdlib, string, time, unistd  # noqa: F401 - they export
+from . import alloca, ctype, errno, libm, posix, scanf, setjmp, softfloat, stdio, stdlib, string, time, unistd  # noqa: F401 - they export
 from .state import LibcState, Machine, exported, state
 from .stdlib import finish
 
