@@ -1,4 +1,4 @@
-"""setjmp/longjmp in both engines: the jumps C specifies, and a typed trap for the ones it leaves undefined."""
+"""setjmp/longjmp in both engines: the jumps C specifies, a typed trap for those it leaves undefined."""
 
 from __future__ import annotations
 
