@@ -68,7 +68,8 @@ class LongJump(Exception):  # noqa: N818 - it is a transfer of control, not an e
     ``r10`` and resume it at slot ``resume`` (just after its ``setjmp`` call) with
     ``r0 = value`` and the budget left at the ``longjmp`` call (:attr:`RunState.left`).  The
     frame restores r6–r9 as they were when ``setjmp`` returned; frames in between are dropped.
-    An engine that finds no such frame turns it into :meth:`trap` (the frame returned: C's undefined behaviour, a typed trap here).
+    An engine that finds no such frame turns it into :meth:`trap` (the frame returned: C's
+    undefined behaviour, a typed trap here).
     """
 
     def __init__(self, r10: int, resume: int, value: int, pc: int) -> None:
