@@ -188,6 +188,11 @@ _FRONTEND_CRASH = re.compile(r"clang frontend command failed "
 _PAREN_VARIADIC = re.compile(r"\(\s*([A-Za-z_]\w*)\s*\)(\s*\((?:[^()]|\([^()]*\))*\.\.\.\s*\))")
 
 
+#: How the preprocessed source is compiled: as C (``zig cc`` knows no ``cpp-output``), without
+#: the warning that macro-expanded ``if ((x == y))`` would now raise.
+_PREPROCESSED = ("-Wno-parentheses-equality", "-x", "c")
+
+
 def _emit_ir(flags: list[str], inputs: list[str], name: str, stdin: bytes | None, ir: Path) -> None:
     """clang's IR for the C input, routing around the front-end crashes bpfvm knows.
 
@@ -209,13 +214,13 @@ def _emit_ir(flags: list[str], inputs: list[str], name: str, stdin: bytes | None
     pre.write_text(_PAREN_VARIADIC.sub(r"\1\2", pre.read_text(errors="surrogateescape"), ),
                    errors="surrogateescape")
     try:
-        _run(cc_command(flags) + [*base, "-x", "c", str(pre), "-o", str(ir)], name, None, ir)
+        _run(cc_command(flags) + [*base, *_PREPROCESSED, str(pre), "-o", str(ir)], name, None, ir)
         return
     except CompileError as error:
         if not _FRONTEND_CRASH.search(error.stderr):
             raise
     try:
-        _run(cc_command(flags) + [*base, "-g0", "-x", "c", str(pre), "-o", str(ir)], name, None, ir)
+        _run(cc_command(flags) + [*base, "-g0", *_PREPROCESSED, str(pre), "-o", str(ir)], name, None, ir)
     except CompileError as error:
         if not _FRONTEND_CRASH.search(error.stderr):
             raise
