@@ -11,6 +11,7 @@ from . import cc as _cc  # noqa: F401  (registers cc)
 from . import debug as _debug  # noqa: F401  (registers debug)
 from . import doom as _doom  # noqa: F401  (registers doom)
 from . import image as _image  # noqa: F401  (registers image)
+from . import lua as _lua  # noqa: F401  (registers lua)
 from . import run as _run  # noqa: F401  (registers run, jit)
 from .base import Command, command, fs_grants, main
 from .run import EXIT_TRAP
