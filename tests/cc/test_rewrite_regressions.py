@@ -47,3 +47,38 @@ def test_a_renamed_parameter_is_no_prefix_of_another() -> None:
     line = "  %x = add i64 %1, %10"
     assert _rename(line, {"%1": "%.c1", "%10": "%.c10"}) == "  %x = add i64 %.c1, %.c10"
     assert _rename(line, {"%1": "%.c1"}) == "  %x = add i64 %.c1, %10"
+
+
+#: ``llvm.umul.with.overflow.i64`` from an overflow check and from the builtin.
+UMUL = """
+#include <stdint.h>
+#include <stddef.h>
+extern unsigned long pair(long i, long which);
+int main(int argc, char **argv) {
+    unsigned long bits = 0;
+    for (long i = 0; i < 16; i++) {
+        size_t a = pair(i, 0), b = pair(i, 1);
+        unsigned long r;
+        int o = __builtin_umull_overflow(a, b, &r);
+        int check = a != 0 && SIZE_MAX / a < b;
+        bits |= (unsigned long)(o | (check << 1) | ((r == a * b) << 2)) << (3 * i);
+    }
+    return (int)(bits % 1000003);
+}
+"""
+_PAIRS = [(0, 0), (0, 2**64 - 1), (2**64 - 1, 0), (1, 2**64 - 1), (2, 2**63), (2, 2**63 - 1),
+          (3, 6148914691236517206), (3, 6148914691236517205), (2**32, 2**32), (2**32 - 1, 2**32 + 1),
+          (2**64 - 1, 2**64 - 1), (7, 9),
+          (1 << 40, 1 << 30), (12345678901, 1494), (2**63, 1), (2**63, 2)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_overflow_checked_multiply_needs_no_int128(engine: str) -> None:
+    program = compile_program(UMUL)
+    vm = bpfvm.VM(engine)
+    vm.intrinsics["pair"] = lambda i, which: _PAIRS[i][which]
+    bits = 0
+    for i, (a, b) in enumerate(_PAIRS):
+        over = a * b >= 2**64
+        bits |= (over | (over << 1) | (1 << 2)) << (3 * i)
+    assert vm.run_main(program, ["umul"]) == bits % 1000003

@@ -120,7 +120,7 @@ def cc_command(flags: Sequence[str] = (), *, kernel: bool = False) -> list[str]:
 
 #: The modules that rewrite IR: what they do shapes every object (:func:`fingerprint`).
 _REWRITERS = ("driver.py", "legalize.py", "argblock.py", "varargs.py", "aggregates.py", "thunks.py",
-              "vla.py")
+              "vla.py", "overflow.py")
 
 
 @functools.cache
