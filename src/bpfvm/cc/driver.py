@@ -51,7 +51,8 @@ from .legalize import LegalizeError, legalize
 if TYPE_CHECKING:
     from ..program import Program
 
-__all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "STACK_SECTION", "STACK_SIZE",
+__all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "MAX_STACK_SIZE", "STACK_SECTION",
+           "STACK_SIZE",
            "CompileError", "cc_command", "compile", "compile_c", "compile_ir", "fingerprint", "stack_size_of"]
 
 #: bpfvm's libc headers.
@@ -101,6 +102,10 @@ STACK_SIZE = 16384
 STACK_SECTION = _LOADER_STACK_SECTION
 
 _STACK_FLAG = "-bpf-stack-size="
+
+#: The largest frame BPF can address: loads and stores reach ``r10 + off`` with a signed 16-bit
+#: ``off``, so ``r10 - 32768`` is the lowest byte (beyond it the offsets wrap).
+MAX_STACK_SIZE = 32768
 
 
 class CompileError(BpfError):
@@ -288,6 +293,10 @@ def _stack_flags(flags: Sequence[str], stack_size: int | None) -> tuple[int, lis
     size = given[-1] if given else STACK_SIZE if stack_size is None else stack_size
     if size <= 0 or size % 8:
         raise ValueError(f"the stack size must be a positive multiple of 8, not {size}")
+    if size > MAX_STACK_SIZE:
+        raise ValueError(f"a stack frame of {size} bytes cannot be addressed: BPF reaches the stack "
+                         f"through 16-bit offsets from r10, so frames are at most {MAX_STACK_SIZE} "
+                         "bytes; make the large local arrays static or allocate them with malloc")
     if given:
         return size, list(flags)
     return size, [*flags, "-mllvm", f"{_STACK_FLAG}{size}"]
