@@ -110,8 +110,8 @@ def test_frame_size_recorded_by_cc_is_honoured(tmp_path: Path) -> None:
         bpfvm.VM(stack_size=512).run_main(bpfvm.load(obj), ["big"])
 
 
-def test_unbound_functions_are_named_with_the_objects_calling_them(tmp_path: Path,
-                                                                   capsys: pytest.CaptureFixture[str]) -> None:
+def test_unbound_functions_are_named_with_their_callers(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
     a, b = tmp_path / "a.c", tmp_path / "b.c"
     a.write_text("int missing_one(void); int helper(void);\n"
                  "int main(void) { return missing_one() + helper(); }\n")
