@@ -18,6 +18,7 @@ from . import (  # noqa: F401 - they export
     alloca,
     ctype,
     errno,
+    fd,
     libm,
     posix,
     scanf,
