@@ -108,3 +108,29 @@ def test_frame_size_recorded_by_cc_is_honoured(tmp_path: Path) -> None:
     assert ran.stdout == subprocess.run([str(native)], capture_output=True, text=True).stdout
     with pytest.raises(bpfvm.ProgramError, match="4096-byte stack frames"):
         bpfvm.VM(stack_size=512).run_main(bpfvm.load(obj), ["big"])
+
+
+def test_unbound_functions_are_named_with_their_callers(tmp_path: Path,
+                                                        capsys: pytest.CaptureFixture[str]) -> None:
+    a, b = tmp_path / "a.c", tmp_path / "b.c"
+    a.write_text("int missing_one(void); int helper(void);\n"
+                 "int main(void) { return missing_one() + helper(); }\n")
+    b.write_text("int missing_one(void); int missing_two(int);\n"
+                 "int helper(void) { return missing_two(1) + missing_one(); }\n")
+    for src in (a, b):
+        assert main(["cc", str(src), "-o", str(src.with_suffix(".o"))]) == 0
+    assert main(["run", str(tmp_path / "a.o"), str(tmp_path / "b.o")]) == 1
+    err = capsys.readouterr().err
+    assert "missing_one: needed by a.o, b.o" in err and "missing_two: needed by b.o" in err
+    assert main(["run", "--lazy-binding", str(tmp_path / "a.o"), str(tmp_path / "b.o")]) == 70
+    assert "no intrinsic is bound to 'missing_one'" in capsys.readouterr().err
+
+
+def test_heap_size_option(tmp_path: Path) -> None:
+    src = tmp_path / "big.c"
+    src.write_text("#include <stdlib.h>\n#include <string.h>\n"
+                   "int main(void) { char *p = malloc(100 << 20); if (!p) return 2; memset(p, 1, 100 << 20);"
+                   " return p[(100 << 20) - 1]; }\n")
+    assert main(["cc", str(src), "-o", str(tmp_path / "big.o")]) == 0
+    assert main(["run", str(tmp_path / "big.o")]) == 2
+    assert main(["run", "--heap-size", "200M", str(tmp_path / "big.o")]) == 1

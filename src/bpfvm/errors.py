@@ -125,6 +125,8 @@ class TrapKind(enum.Enum):
     HEAP = "heap"
     #: A function's last instruction, a call to a function that should not return, returned.
     FELL_OFF = "fell-off"
+    #: ``longjmp`` to a ``jmp_buf`` whose ``setjmp`` frame has returned (or that no ``setjmp`` filled).
+    BAD_LONGJMP = "bad-longjmp"
 
 
 class VmTrap(BpfError):

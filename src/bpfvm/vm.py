@@ -308,7 +308,8 @@ class VM:
 
         Returns main's return value, or the status passed to ``exit()``, as a C int.
         """
-        mark = self.memory.mark()
+        self.compile(self.program(program))  # placed before argv: its addresses (and the JIT
+        mark = self.memory.mark()           # cache key) must not depend on the arguments
         try:
             strings = [s.encode() if isinstance(s, str) else bytes(s) for s in argv]
             table = self.memory.map("argv", 8 * (len(strings) + 1), writable=True, align=8)

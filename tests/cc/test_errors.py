@@ -67,3 +67,12 @@ def test_a_frame_without_a_location_is_found_through_its_function() -> None:
     assert text is not None and text.startswith("prog.c:12: in function big: ")
     assert "larger than the 4096 bytes" in text
     assert explain("error: something else\n", ir, "prog.c", 4096) is None
+
+
+def test_frames_beyond_16_bit_offsets_are_refused_at_compile_time(tmp_path: Path) -> None:
+    source = tmp_path / "big.c"
+    source.write_text(FAILURES["stack"][0])
+    with pytest.raises(CompileError, match=r"frames are at most 32768 bytes; make the large local arrays"):
+        compile_c(source, output=tmp_path / "x.o", flags=["-mllvm", "-bpf-stack-size=65536"])
+    with pytest.raises(CompileError, match="at most 32768"):
+        compile_c(source, output=tmp_path / "x.o")

@@ -82,7 +82,8 @@ def _definition(line: str, types: dict[str, str]) -> tuple[str, _Copies]:
 def _rename(line: str, renamed: dict[str, str]) -> str:
     if not renamed:
         return line
-    pattern = re.compile("|".join(re.escape(name) for name in renamed) + r"(?![\w.$-])")
+    # The lookahead must bind to every name: ``%1`` is no prefix of ``%10``.
+    pattern = re.compile("(?:" + "|".join(re.escape(name) for name in renamed) + r")(?![\w.$-])")
     return pattern.sub(lambda m: renamed[m.group(0)], line)
 
 

@@ -28,8 +28,9 @@ _SCALAR = re.compile(r"^(?:i(?:[1-9]|[1-5][0-9]|6[0-4])|ptr|float|double)$")  # 
 _ARRAY = re.compile(r"^\[(\d+) x i(8|16|32|64)\]$")  #: a small struct as clang coerces it, e.g. [2 x i64]
 _UNSUPPORTED = ("byval", "sret", "inalloca", "preallocated", "byref")
 _DEFINE = re.compile(r"^(define|declare) ")
+#: A parameter attribute; one with an argument may nest parentheses: ``initializes((0, 8))``.
 _ATTRIBUTE = re.compile(r"(?:noundef|signext|zeroext|nonnull|inreg|noalias|nocapture|readonly|readnone"
-                        r"|writeonly|returned|nofree|immarg|align \d+|[a-z_]+\([^()]*\))\s+")
+                        r"|writeonly|returned|nofree|immarg|align \d+|[a-z_]+\((?:[^()]|\([^()]*\))*\))\s+")
 _CALL = re.compile(r"^(\s+)((?:%[-\w$.]+ = )?)((?:tail |musttail |notail )?)call ")
 
 
@@ -210,6 +211,8 @@ def _function(lines: list[str], start: int) -> tuple[list[str], int]:
         prologue = ([] if labelled else [f"{header.entry}:"]) + header.loads + prologue
         if labelled:  # a named entry block: the prologue becomes a block of its own
             prologue = [".bpfvm.entry:"] + prologue + [f"  br label %{body[0].rstrip()[:-1]}"]
+    elif labelled and prologue:  # a named entry block (value names kept): the alloca goes inside
+        body, prologue = [body[0], *prologue, *body[1:]], []
     first = header.line if header else lines[start]
     return [first] + prologue + body + lines[i:i + 1], i + 1
 

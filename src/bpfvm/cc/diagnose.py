@@ -31,7 +31,8 @@ _DEFINE_DBG = re.compile(r"^define [^@]*@(?P<name>[-\w$.]+|\"[^\"]*\")\(.*\)[^{]
 _ADVICE: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"stack limit is exceeded"),
      "its stack frame is larger than the {stack} bytes it was compiled for: compile with a larger "
-     "limit (bpfvm cc {source} -mllvm -bpf-stack-size=N, or compile(…, stack_size=N); run with "
+     "limit, at most 32768 (bpfvm cc {source} -mllvm -bpf-stack-size=N, or compile(…, "
+     "stack_size=N); run with "
      "bpfvm run --stack-size N / VM(stack_size=N) when N > 16384), or make large local arrays "
      "static or allocate them with malloc"),
     (re.compile(r"dynamic stack allocation"),

@@ -35,6 +35,7 @@ import functools
 import hashlib
 import importlib.metadata
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,7 +51,8 @@ from .legalize import LegalizeError, legalize
 if TYPE_CHECKING:
     from ..program import Program
 
-__all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "STACK_SECTION", "STACK_SIZE",
+__all__ = ["BACKEND_FLAGS", "INCLUDE", "LIBC_FLAGS", "KERNEL_FLAGS", "MAX_STACK_SIZE", "STACK_SECTION",
+           "STACK_SIZE",
            "CompileError", "cc_command", "compile", "compile_c", "compile_ir", "fingerprint", "stack_size_of"]
 
 #: bpfvm's libc headers.
@@ -110,6 +112,10 @@ STACK_SECTION = _LOADER_STACK_SECTION
 
 _STACK_FLAG = "-bpf-stack-size="
 
+#: The largest frame BPF can address: loads and stores reach ``r10 + off`` with a signed 16-bit
+#: ``off``, so ``r10 - 32768`` is the lowest byte (beyond it the offsets wrap).
+MAX_STACK_SIZE = 32768
+
 
 class CompileError(BpfError):
     """clang rejected the program; ``stderr`` holds its diagnostics."""
@@ -128,7 +134,7 @@ def cc_command(flags: Sequence[str] = (), *, kernel: bool = False) -> list[str]:
 
 #: The modules that rewrite IR: what they do shapes every object (:func:`fingerprint`).
 _REWRITERS = ("driver.py", "legalize.py", "argblock.py", "varargs.py", "aggregates.py", "thunks.py",
-              "vla.py")
+              "vla.py", "overflow.py")
 
 
 @functools.cache
@@ -174,10 +180,70 @@ def compile_c(source: str | os.PathLike[str], *, output: Path | None = None, fla
         return _run(cc_command(flags, kernel=True) + ["-c", *inputs, "-o", str(target)], name, stdin, target)
     with tempfile.TemporaryDirectory(prefix="bpfvm-ir-") as tmp:
         ir = Path(tmp) / "module.ll"
-        _run(cc_command(flags) + ["-Wno-unused-command-line-argument", "-S", "-emit-llvm", *inputs,
-                                  "-o", str(ir)], name, stdin, ir)
+        _emit_ir(list(flags), inputs, name, stdin, ir)
         return compile_ir(ir.read_text(), target, name=name, flags=_backend_flags(flags),
                           stack_size=stack_size)
+
+
+#: ``zig cc``'s words when clang's front end died of a signal (exit code 128 + N) rather than
+#: reporting errors (exit code 1).
+_FRONTEND_CRASH = re.compile(r"clang frontend command failed "
+                             r"(?:with exit code (?:129|1[3-9]\d)|due to signal)")
+
+#: A variadic function declared with its name in parentheses — Lua's ``LUA_API int
+#: (lua_error) (lua_State *L, const char *fmt, ...);`` — with at least two named parameters.
+#: clang 22 crashes (SIGSEGV) on it for BPF when it emits debug info: for a call or a reference
+#: to an extern function the BPF target describes the declaration and each of its parameters
+#: (for BTF), taking the parameters' types from the function type without its parentheses
+#: sugar, which for a variadic function then holds only the return type and ``...``, and the
+#: loop over the parameters reads past it.  The parentheses mean nothing in C (after
+#: preprocessing they no longer stop a macro), and ``(name)(…, ...)`` can only be a declarator:
+#: ``...`` is no expression.
+_PAREN_VARIADIC = re.compile(r"\(\s*([A-Za-z_]\w*)\s*\)(\s*\((?:[^()]|\([^()]*\))*\.\.\.\s*\))")
+
+
+#: How the preprocessed source is compiled: as C (``zig cc`` knows no ``cpp-output``), without
+#: the warning that macro-expanded ``if ((x == y))`` would now raise.
+_PREPROCESSED = ("-Wno-parentheses-equality", "-x", "c")
+
+
+def _emit_ir(flags: list[str], inputs: list[str], name: str, stdin: bytes | None, ir: Path) -> None:
+    """clang's IR for the C input, routing around the front-end crashes bpfvm knows.
+
+    If clang crashes, the source is preprocessed and the declarators it crashes on are
+    rewritten (:data:`_PAREN_VARIADIC`); if it still crashes, the file is compiled without
+    debug information, with a warning.  Raises :class:`CompileError` (the file and what to
+    change) if even that crashes.
+    """
+    base = ["-Wno-unused-command-line-argument", "-fno-crash-diagnostics", "-S", "-emit-llvm"]
+    try:
+        _run(cc_command(flags) + [*base, *inputs, "-o", str(ir)], name, stdin, ir)
+        return
+    except CompileError as error:
+        if not _FRONTEND_CRASH.search(error.stderr):
+            raise
+    pre = ir.with_suffix(".i")
+    _run(cc_command(flags) + ["-Wno-unused-command-line-argument", "-E", *inputs, "-o", str(pre)],
+         name, stdin, pre)
+    pre.write_text(_PAREN_VARIADIC.sub(r"\1\2", pre.read_text(errors="surrogateescape"), ),
+                   errors="surrogateescape")
+    try:
+        _run(cc_command(flags) + [*base, *_PREPROCESSED, str(pre), "-o", str(ir)], name, None, ir)
+        return
+    except CompileError as error:
+        if not _FRONTEND_CRASH.search(error.stderr):
+            raise
+    try:
+        _run(cc_command(flags) + [*base, "-g0", *_PREPROCESSED, str(pre), "-o", str(ir)], name, None, ir)
+    except CompileError as error:
+        if not _FRONTEND_CRASH.search(error.stderr):
+            raise
+        raise CompileError(name, f"{name}: clang crashed compiling this file (also without debug "
+                                 "information): reduce the file to the construct that crashes it "
+                                 "(bisect its functions) and rewrite that construct") from None
+    sys.stderr.write(f"{name}: warning: clang crashed emitting debug information for this file, "
+                     "so it was compiled with -g0 (traps and the debugger show no source lines "
+                     "in it)\n")
 
 
 def _backend_flags(flags: Sequence[str]) -> list[str]:
@@ -236,6 +302,10 @@ def _stack_flags(flags: Sequence[str], stack_size: int | None) -> tuple[int, lis
     size = given[-1] if given else STACK_SIZE if stack_size is None else stack_size
     if size <= 0 or size % 8:
         raise ValueError(f"the stack size must be a positive multiple of 8, not {size}")
+    if size > MAX_STACK_SIZE:
+        raise ValueError(f"a stack frame of {size} bytes cannot be addressed: BPF reaches the stack "
+                         f"through 16-bit offsets from r10, so frames are at most {MAX_STACK_SIZE} "
+                         "bytes; make the large local arrays static or allocate them with malloc")
     if given:
         return size, list(flags)
     return size, [*flags, "-mllvm", f"{_STACK_FLAG}{size}"]

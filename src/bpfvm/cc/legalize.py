@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from .aggregates import lower_aggregates, lower_memory_intrinsics
 from .argblock import spill_arguments
 from .argblock import split_operands as _split_top
+from .overflow import lower_overflow_multiply
 from .thunks import add_thunks
 from .varargs import lower_varargs
 from .vla import lower_dynamic_allocas
@@ -391,5 +392,6 @@ def legalize(ir: str, source: str = "<source>", libc: Collection[str] = ()) -> s
     for error in _leftovers(fn.lines, source):
         raise error
     fn.lines.extend(_declaration(name, n) for name, n in sorted(fn.declarations.items()))
-    lowered = lower_memory_intrinsics(lower_aggregates(lower_dynamic_allocas("\n".join(fn.lines) + "\n")))
+    lowered = lower_memory_intrinsics(lower_aggregates(lower_dynamic_allocas(
+        lower_overflow_multiply("\n".join(fn.lines) + "\n"))))
     return add_thunks(spill_arguments(lower_varargs(lowered)), libc)

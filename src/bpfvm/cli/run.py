@@ -37,6 +37,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                              "(bpfvm cc: 16384), or 512)")
     parser.add_argument("--call-depth", type=int, default=128,
                         help="call frames of --stack-size bytes (default 128; kernel: 8)")
+    parser.add_argument("--heap-size", type=_size, metavar="N[K|M|G]",
+                        help="guest heap (malloc) in bytes, or with a K/M/G suffix (default 64M)")
+    parser.add_argument("--lazy-binding", action="store_true",
+                        help="start even with unbound extern functions: calling one traps")
     parser.add_argument("--engine", default="interpreter", help="execution engine")
     parser.add_argument("--btf", type=Path, metavar="PATH",
                         help="target BTF of CO-RE relocations (default: the object's own; kernel-style "
@@ -56,18 +60,49 @@ def load_code(path: Path) -> tuple[bytes, bool]:
     return data, False
 
 
-def load_elf(code: bytes, path: Path, more: Sequence[Path] = (), target_btf: Path | None = None) -> Program:
+def _size(text: str) -> int:
+    """``N``, ``NK``, ``NM`` or ``NG`` bytes (powers of 1024)."""
+    scale = {"K": 1 << 10, "M": 1 << 20, "G": 1 << 30}.get(text[-1:].upper(), 1)
+    try:
+        return int(text[:-1] if scale > 1 else text, 0) * scale
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+
+
+def load_elf(code: bytes, path: Path, more: Sequence[Path] = (), target_btf: Path | None = None, *,
+             lazy: bool = True) -> Program:
     """Load an ELF object, linked with the objects ``more`` if any; CO-RE relocations are
-    applied against ``target_btf`` (default: see :func:`bpfvm.btf.core.relocate_object`)."""
+    applied against ``target_btf`` (default: see :func:`bpfvm.btf.core.relocate_object`).
+
+    Unless ``lazy``, raises :class:`~bpfvm.errors.ProgramError` naming each extern function
+    that neither an object nor bpfvm's libc defines, with the objects that call it.
+    """
     from ..btf.core import relocate_object
     from ..elf import load
     from ..linker import link_programs
 
-    first = relocate_object(load(code, name=path.name), code, target_btf)
-    if not more:
-        return first
-    return link_programs([first, *(relocate_object(load(p, name=p.name), p, target_btf) for p in more)],
-                         name=path.stem)
+    objects = [relocate_object(load(code, name=path.name), code, target_btf),
+               *(relocate_object(load(p, name=p.name), p, target_btf) for p in more)]
+    if not lazy:
+        _check_bound(objects)
+    if len(objects) == 1:
+        return objects[0]
+    return link_programs(objects, name=path.stem)
+
+
+def _check_bound(objects: Sequence[Program]) -> None:
+    from ..errors import ProgramError
+    from ..libc import LIBC
+
+    defined = {f.name for o in objects for f in o.functions.values()} | set(LIBC)
+    needed: dict[str, list[str]] = {}
+    for o in objects:
+        for name in sorted(set(o.externs.values()) - defined):
+            needed.setdefault(name, []).append(o.name)
+    if needed:
+        lines = "\n".join(f"  {name}: needed by {', '.join(users)}" for name, users in sorted(needed.items()))
+        raise ProgramError(f"{len(needed)} extern function(s) are defined by no object and not in bpfvm's "
+                           f"libc (link the objects that define them, or run with --lazy-binding):\n{lines}")
 
 
 def split_objects(args: argparse.Namespace, is_elf: bool) -> tuple[list[Path], list[str]]:
@@ -106,8 +141,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     code, is_elf = load_code(args.file)
     objects, args.args = split_objects(args, is_elf)
-    program = load_elf(code, args.file, objects, args.btf) if is_elf else None
+    program = load_elf(code, args.file, objects, args.btf, lazy=args.lazy_binding) if is_elf else None
+    # A bigger heap gets a bigger guest address space: the default's 192 MiB besides the heap.
+    sizes = {"heap_size": args.heap_size, "memory_size": max(256 << 20, args.heap_size + (192 << 20))} \
+        if args.heap_size else {}
     vm = VM(args.engine, max_instructions=args.max_instructions, timeout=args.timeout,
+            lazy_binding=args.lazy_binding, **sizes,
             stack_size=_stack_size(args, program),
             max_call_depth=args.call_depth, fs=fs_grants(args.dir))
     mem = bytearray(args.mem.read_bytes()) if args.mem else None

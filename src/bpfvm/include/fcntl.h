@@ -1,6 +1,6 @@
 /*
- * fcntl.h - bpfvm libc: the O_* constants (Linux's values) and open(), which is not
- * implemented: it returns -1 with errno ENOSYS (there are no descriptors beyond 0-2; use fopen).
+ * fcntl.h - bpfvm libc (see bpfvm.libc.fd): the O_* constants (Linux's values), open() of files
+ * inside the granted directories, and fcntl() (record locks never conflict: one process).
  */
 #ifndef _BPFVM_FCNTL_H
 #define _BPFVM_FCNTL_H
@@ -21,6 +21,28 @@
 #define O_NOFOLLOW 0400000
 #define O_CLOEXEC 02000000
 
+#define F_DUPFD 0
+#define F_GETFD 1
+#define F_SETFD 2
+#define F_GETFL 3
+#define F_SETFL 4
+#define F_GETLK 5
+#define F_SETLK 6
+#define F_SETLKW 7
+#define FD_CLOEXEC 1
+#define F_RDLCK 0
+#define F_WRLCK 1
+#define F_UNLCK 2
+
+struct flock {
+    short l_type;
+    short l_whence;
+    off_t l_start;
+    off_t l_len;
+    pid_t l_pid;
+};
+
 int open(const char *__path, int __flags, ...);
+int fcntl(int __fd, int __cmd, ...);
 
 #endif /* _BPFVM_FCNTL_H */

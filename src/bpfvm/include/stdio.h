@@ -34,7 +34,15 @@ typedef long fpos_t;
 #define _IOLBF 1
 #define _IONBF 2
 
+#define L_tmpnam 64
+#define TMP_MAX 238328
+
 FILE *fopen(const char *__path, const char *__mode);
+FILE *freopen(const char *__path, const char *__mode, FILE *__f);
+FILE *tmpfile(void);
+char *tmpnam(char *__s);
+int setvbuf(FILE *__f, char *__buf, int __mode, size_t __size);
+void setbuf(FILE *__f, char *__buf);
 int fclose(FILE *__f);
 int fflush(FILE *__f);
 int fileno(FILE *__f);

@@ -9,6 +9,7 @@
 #define _BPFVM_STDLIB_H
 
 #include <__bpfvm.h>
+#include <alloca.h> /* glibc's stdlib.h declares alloca() too (_DEFAULT_SOURCE) */
 
 #define EXIT_SUCCESS 0
 #define EXIT_FAILURE 1

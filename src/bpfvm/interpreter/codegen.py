@@ -31,9 +31,10 @@ from ..isa import Insn
 from ..isa.arith import ALU_EXPR, END_EXPR, JMP_EXPR, M64, imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
 from ..program import Function, Program
+from ..runtime.calls import SETJMP_NAMES
 from ..runtime.layout import Layout
 
-__all__ = ["HOOK_CALL", "Layout", "function_source", "program_source"]
+__all__ = ["HOOK_CALL", "Layout", "function_source", "program_source", "setjmp_resumes"]
 
 _STRUCT = {1: "u8", 2: "u16", 4: "u32", 8: "u64"}
 _MASK = {1: 0xFF, 2: 0xFFFF, 4: 0xFFFF_FFFF, 8: M64}
@@ -47,9 +48,16 @@ _REGS = "r0, r1, r2, r3, r4, r5, r6, r7, r8, r9"
 HOOK_CALL = f"{_REGS} = _hook({{pc}}, d, r10, {_REGS})"
 
 
-def _blocks(insns: Sequence[Insn], func: Function) -> list[list[Insn]]:
-    """Split a function into basic blocks at jump targets and after control transfers."""
-    leaders = {func.start}
+def setjmp_resumes(program: Program, func: Function) -> frozenset[int]:
+    """The slots after ``func``'s calls of ``setjmp`` and its kin: where a ``longjmp`` resumes."""
+    return frozenset(pc + 1 for pc, name in program.externs.items()
+                     if name in SETJMP_NAMES and func.start <= pc < func.end)
+
+
+def _blocks(insns: Sequence[Insn], func: Function, resumes: frozenset[int] = frozenset()) -> list[list[Insn]]:
+    """Split a function into basic blocks at jump targets, after control transfers and at the
+    ``resumes`` slots (see :func:`setjmp_resumes`)."""
+    leaders = {func.start} | resumes
     for insn in insns:
         kind = insn.spec.kind
         if kind in ("ja", "gotol", "jcond", "may_goto", "exit", "callx") or insn.spec.op == "call_local":
@@ -103,7 +111,9 @@ class _FunctionWriter:
         self.lines: list[str] = []
         #: Expression for the instructions left after the one being emitted (for trap counts).
         self.left = "n"
-        self.blocks = _blocks(program.function_insns(func), func)
+        #: Slots where a ``longjmp`` resumes this function (after its ``setjmp`` calls).
+        self.resumes = setjmp_resumes(program, func)
+        self.blocks = _blocks(program.function_insns(func), func, self.resumes)
         self.starts = [blk[0].pc for blk in self.blocks]
 
     # -- structure ---------------------------------------------------------------------------
@@ -113,7 +123,19 @@ class _FunctionWriter:
         self.emit(1, "r0 = r6 = r7 = r8 = r9 = 0")
         self.emit(1, f"b = {self.func.start}")
         self.emit(1, "while True:")
-        self.emit_range(0, len(self.blocks) - 1, None, _loops(self.blocks), 2)
+        if not self.resumes:
+            self.emit_range(0, len(self.blocks) - 1, None, _loops(self.blocks), 2)
+            return "\n".join(self.lines) + "\n"
+        # A function calling setjmp catches the LongJump aimed at its frame (see
+        # bpfvm.runtime.calls.LongJump): r6-r9 as setjmp left them (``sj``), r0 = the value.
+        self.lines.insert(-2, "    sj = {}")
+        self.emit(2, "try:")
+        self.emit(3, "while True:")
+        self.emit_range(0, len(self.blocks) - 1, None, _loops(self.blocks), 4)
+        self.emit(2, "except _LongJump as j:")
+        self.emit(3, f"if j.r10 != r10 or j.resume not in {set(sorted(self.resumes))}: raise")
+        self.emit(3, "b, r0, n = j.resume, j.value, _rs.left")
+        self.emit(3, "r6, r7, r8, r9 = sj[b]")
         return "\n".join(self.lines) + "\n"
 
     def emit(self, depth: int, text: str) -> None:
@@ -311,7 +333,10 @@ class _FunctionWriter:
     def _i_call(self, insn: Insn, here: int, loop: object) -> list[str]:
         op = insn.spec.op
         if insn.pc in self.program.externs:
-            return [f"r0 = _intrinsic({insn.pc}, {self.left}, r10, d, r1, r2, r3, r4, r5)"]
+            call = f"r0 = _intrinsic({insn.pc}, {self.left}, r10, d, r1, r2, r3, r4, r5)"
+            if insn.pc + 1 in self.resumes:
+                return [call, f"sj[{insn.pc + 1}] = (r6, r7, r8, r9)"]
+            return [call]
         if op == "call":
             return [f"r0 = _helper({insn.imm}, {insn.pc}, {self.left}, r10, d, r1, r2, r3, r4, r5)"]
         if op == "call_kfunc":

@@ -18,6 +18,7 @@ from ..program import Program
 from ..runtime.calls import (
     MAY_GOTO_LIMIT,
     Helper,
+    LongJump,
     PacketAbort,
     ProgramExit,
     RunState,
@@ -65,6 +66,9 @@ class Compiled:
                 r0, left = self.call_watched(self.functions[start], regs, budget, timeout)
         except PacketAbort:
             r0, left = 0, self.state.left
+        except LongJump as jump:  # no live frame took it
+            self.executed = budget - self.state.left
+            raise jump.trap() from None
         except BaseException:
             self.executed = budget - self.state.left
             raise

@@ -36,6 +36,7 @@ from ..runtime.calls import (
     MAY_GOTO_LIMIT,
     UNBOUNDED,
     Helper,
+    LongJump,
     PacketAbort,
     RunState,
     check_helpers,
@@ -177,6 +178,9 @@ class Compiled:
         left = ctx[CTX_LEFT]
         if ctx[CTX_STATUS] != Status.OK:
             exc = self.take_trap()
+            if isinstance(exc, LongJump):  # no live frame took it
+                self.executed = budget - self.reserve - state.left
+                raise exc.trap()
             if not isinstance(exc, PacketAbort):
                 self.executed = budget - self.reserve - state.left
                 raise exc
@@ -243,7 +247,7 @@ class Compiled:
         ctx = self.ctx
         status = Status(ctx[CTX_STATUS])
         ctx[CTX_STATUS] = Status.OK
-        if status is Status.PENDING:
+        if status in (Status.PENDING, Status.LONGJMP):
             exc, self.pending = self.pending, None
             assert exc is not None, "native code reported a pending exception but none was stashed"
             return exc
@@ -271,6 +275,11 @@ class Compiled:
             self.state.left = left
             self.pending = timeout_trap(pc, self.timeout)
             self.ctx[CTX_STATUS] = Status.PENDING
+            return 0
+        except LongJump as jump:  # native frames unwind by status to the setjmp's (see lower)
+            ctx = self.ctx
+            ctx[CTX_ADDR], ctx[CTX_PC], ctx[CTX_EXTRA] = jump.r10, jump.resume, jump.value
+            ctx[CTX_LEFT], ctx[CTX_STATUS], self.pending = self.state.left, Status.LONGJMP, jump
             return 0
         except BaseException as exc:  # stashed here, re-raised by call() or call_nested()
             self.stash(exc)

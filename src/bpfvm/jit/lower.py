@@ -37,6 +37,7 @@ from llvmlite import ir
 
 from ..errors import ProgramError
 from ..interpreter.codegen import _blocks as blocks
+from ..interpreter.codegen import setjmp_resumes
 from ..isa import Insn
 from ..isa.arith import imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
@@ -79,6 +80,9 @@ class Status(enum.IntEnum):
     CALL_DEPTH = 4  #: too many nested frames at pc
     FELL_OFF = 5  #: a noreturn call returned at pc
     PENDING = 6  #: a Python exception is stashed on the host side
+    #: ``longjmp``: ctx holds the target frame's r10 (addr), resume slot (pc), value (extra)
+    #: and the budget left; functions calling setjmp catch it (:meth:`_Lowerer.unwind_block`)
+    LONGJMP = 7
 
 
 class Callback(enum.IntEnum):
@@ -137,9 +141,14 @@ class _Lowerer:
         self.b = ir.IRBuilder(self.fn.append_basic_block("entry"))
         self.regs = [self.b.alloca(I64, name=f"r{i}") for i in range(10)]
         self.n = self.b.alloca(I64, name="n")
-        self.bblocks = blocks(program.function_insns(func), func)
+        #: Slots a longjmp resumes at, each with r6-r9 as its setjmp left them (allocas).
+        self.resumes = {pc: [self.b.alloca(I64, name=f"sj{pc}.r{r}") for r in range(6, 10)]
+                        for pc in sorted(setjmp_resumes(program, func))}
+        self.bblocks = blocks(program.function_insns(func), func, frozenset(self.resumes))
         self.labels = {blk[0].pc: self.fn.append_basic_block(f"b{blk[0].pc}") for blk in self.bblocks}
         self.bail = self.fn.append_basic_block("bail")
+        #: Where a failed status check goes: straight out, or first to the longjmp landing.
+        self.unwind = self.unwind_block() if self.resumes else self.bail
         #: First slots of the blocks that check the budget slice (see :meth:`refill`): the entry,
         #: loop heads (every cycle has a jump back in address order) and blocks after calls.
         #: Without ``layout.interruptible`` loop heads are left out: the whole budget is one
@@ -266,6 +275,33 @@ class _Lowerer:
         b.ret(b.call(self.callback, args))
         return fn
 
+    def unwind_block(self) -> ir.Block:
+        """The landing of a function calling setjmp: a LONGJMP status aimed at this frame (its
+        r10) and one of its resume slots clears the status and resumes there, with r0 = the
+        value, the budget left at the longjmp and r6-r9 restored; any other status returns."""
+        b = self.b
+        here = b.block
+        land = self.fn.append_basic_block("longjmp")
+        b.position_at_end(land)
+        ours = b.and_(b.icmp_unsigned("==", self.ctx_load(CTX_STATUS), _const(Status.LONGJMP)),
+                      b.icmp_unsigned("==", self.ctx_load(CTX_ADDR), self.args[5]))
+        pick = self.fn.append_basic_block("longjmp.resume")
+        b.cbranch(ours, pick, self.bail)
+        b.position_at_end(pick)
+        switch = b.switch(self.ctx_load(CTX_PC), self.bail)
+        for pc, saved in self.resumes.items():
+            block = self.fn.append_basic_block(f"longjmp.{pc}")
+            switch.add_case(_const(pc), block)
+            b.position_at_end(block)
+            self.ctx_store(CTX_STATUS, _const(Status.OK))
+            self.set_reg(0, self.ctx_load(CTX_EXTRA))
+            b.store(self.ctx_load(CTX_LEFT), self.n)
+            for r, slot in zip(range(6, 10), saved, strict=True):
+                self.set_reg(r, b.load(slot))
+            b.branch(self.labels[pc])
+        b.position_at_end(here)
+        return land
+
     def block_pc(self, blk: list[Insn], n: ir.Value) -> ir.Value:
         """The pc of instruction ``n`` of ``blk`` (slots differ from indices after an lddw)."""
         pcs = [insn.pc for insn in blk]
@@ -357,7 +393,7 @@ class _Lowerer:
         b = self.b
         good = self.new_block("ok")
         failed = b.icmp_unsigned("!=", self.ctx_load(CTX_STATUS), _const(0))
-        b.cbranch(failed, self.bail, good).set_weights([1, 99])
+        b.cbranch(failed, self.unwind, good).set_weights([1, 99])
         b.position_at_end(good)
 
     def call_host(self, kind: Callback, arg: ir.Value, pc: int, regs: Sequence[ir.Value],
@@ -511,6 +547,8 @@ class _Lowerer:
         op = insn.spec.op
         if insn.pc in self.program.externs:
             r0 = self.call_intrinsic(insn)
+            for r, slot in zip(range(6, 10), self.resumes.get(insn.pc + 1, ()), strict=False):
+                self.b.store(self.reg(r), slot)  # a setjmp: what a longjmp restores
         elif op == "call":
             r0 = self.call_intrinsic(insn, Callback.HELPER, _const(insn.imm))
         elif op == "call_kfunc":

@@ -14,7 +14,23 @@ VM (:mod:`.state`).
 from __future__ import annotations
 
 from ..runtime.intrinsics import Intrinsic
-from . import alloca, ctype, errno, libm, posix, scanf, softfloat, stdio, stdlib, string, time, unistd  # noqa: F401 - they export
+from . import (  # noqa: F401 - they export
+    alloca,
+    ctype,
+    errno,
+    fd,
+    libm,
+    posix,
+    scanf,
+    setjmp,
+    signal,
+    softfloat,
+    stdio,
+    stdlib,
+    string,
+    time,
+    unistd,
+)
 from .state import LibcState, Machine, exported, state
 from .stdlib import finish
 

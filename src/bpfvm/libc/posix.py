@@ -4,8 +4,7 @@
 ``mkdir`` creates directories only inside ``vm.fs`` (see :mod:`bpfvm.libc.sandbox`); outside it
 fails with ``ENOENT`` or ``EACCES``; so does ``stat``.  ``struct stat`` has glibc's x86-64
 layout (144 bytes); ``fstat`` knows only descriptors 0–2 (character devices, everything else
-zero).  ``open`` is declared for programs that mention it but there
-are no descriptors beyond 0–2: it fails with ``ENOSYS`` (use ``fopen``).  ``system`` never runs a
+zero); descriptors from ``open`` are :mod:`.fd`'s.  ``system`` never runs a
 host command: ``system(NULL)`` is 0 (no command processor), anything else -1 with ``ENOSYS``.
 """
 
@@ -19,7 +18,7 @@ import struct
 from .sandbox import resolve
 from .state import Machine, arg_int, export, set_errno
 
-__all__ = ["STAT_SIZE", "fstat", "mkdir", "open_", "stat", "system"]
+__all__ = ["STAT_SIZE", "fstat", "mkdir", "stat", "stat_bytes", "system"]
 
 #: ``sizeof(struct stat)``
 STAT_SIZE = 144
@@ -39,13 +38,6 @@ def mkdir(vm: Machine, path: int, mode: int) -> int:
     return 0
 
 
-@export("open")
-def open_(vm: Machine, path: int, flags: int, block: int) -> int:
-    """``open`` is not implemented (no descriptors beyond 0–2): -1 with errno ``ENOSYS``."""
-    set_errno(vm, E.ENOSYS)
-    return -1
-
-
 @export()
 def system(vm: Machine, command: int) -> int:
     """No command processor: 0 for ``system(NULL)``, else -1 with errno ``ENOSYS``."""
@@ -55,7 +47,7 @@ def system(vm: Machine, command: int) -> int:
     return -1
 
 
-def _stat_bytes(st: os.stat_result) -> bytes:
+def stat_bytes(st: os.stat_result) -> bytes:
     """``st`` as a guest ``struct stat``."""
     times = [part for ns in (st.st_atime_ns, st.st_mtime_ns, st.st_ctime_ns) for part in divmod(ns, 10**9)]
     return _STAT.pack(st.st_dev, st.st_ino, st.st_nlink, st.st_mode, st.st_uid, st.st_gid, 0, st.st_rdev,
@@ -67,7 +59,7 @@ def stat(vm: Machine, path: int, buf: int) -> int:
     """Fill ``*buf`` with the status of a file inside the sandbox; 0, or -1 with errno set."""
     try:
         host = resolve(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)))
-        data = _stat_bytes(os.stat(host))
+        data = stat_bytes(os.stat(host))
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return -1
@@ -77,7 +69,19 @@ def stat(vm: Machine, path: int, buf: int) -> int:
 
 @export()
 def fstat(vm: Machine, fd: int, buf: int) -> int:
-    """Descriptors 0–2 are character devices (all other fields 0); others fail with EBADF."""
+    """Descriptors 0–2 are character devices (all other fields 0), those from ``open`` their
+    files; others fail with EBADF."""
+    from .fd import host_fd
+
+    host = host_fd(vm, arg_int(fd))
+    if host is not None:
+        try:
+            data = stat_bytes(os.fstat(host))
+        except OSError as exc:
+            set_errno(vm, exc.errno or E.EIO)
+            return -1
+        vm.memory.write(buf, data, pc=vm.pc)
+        return 0
     if arg_int(fd) not in (0, 1, 2):
         set_errno(vm, E.EBADF)
         return -1

@@ -19,14 +19,16 @@ Files are opened only inside ``vm.fs`` (see :mod:`bpfvm.libc.sandbox`).
 from __future__ import annotations
 
 import errno as E
+import itertools
 import os
 import struct
+import tempfile
 from collections.abc import Sequence
 from typing import BinaryIO, cast, overload
 
 from .printf import FormatError, Formatter
 from .sandbox import resolve
-from .state import Machine, arg_int, arg_long, export, get_errno, set_errno, state
+from .state import Machine, arg_int, arg_long, export, get_errno, guest_string, set_errno, state
 from .stream import Stream
 from .string import strerror_text, strn
 
@@ -36,7 +38,7 @@ __all__ = [
     "fflush", "fgetc", "fgets", "fileno", "flush_all", "fopen", "fprintf", "fputc", "fputs", "fread",
     "fseek", "ftell", "fwrite", "getchar", "getline", "perror", "printf", "putchar", "puts", "remove",
     "rename", "rewind", "snprintf", "sprintf", "stream", "ungetc", "vdprintf", "vfprintf", "vprintf",
-    "vsnprintf", "vsprintf",
+    "vsnprintf", "vsprintf", "freopen", "tmpfile", "tmpnam", "setvbuf", "setbuf",
 ]
 
 EOF = -1
@@ -56,7 +58,7 @@ def stream(vm: Machine, handle: int) -> Stream | None:
     if found is None and handle in _STD and handle not in st.closed_std:
         found = st.streams[handle] = Stream(getattr(vm, _STD[handle]), handle == STDIN, handle != STDIN,
                                             owned=False, buffering="line" if handle == STDOUT else "none")
-    if found is not None and handle in _STD:
+    if found is not None and handle in _STD and not found.owned:
         found.file = getattr(vm, _STD[handle])  # follow reassignment of vm.stdout and friends
     if found is None:
         set_errno(vm, E.EBADF)
@@ -100,6 +102,107 @@ def fopen(vm: Machine, path: int, mode: int) -> int:
         return 0
     update = "+" in host_mode
     return _register(vm, Stream(file, host_mode[0] == "r" or update, host_mode[0] != "r" or update))
+
+
+def _open(vm: Machine, path: int, mode: int) -> Stream | None:
+    """A new stream for ``fopen(path, mode)`` inside the sandbox, or None with errno set."""
+    host_mode = _host_mode(vm.memory.cstring(mode, pc=vm.pc))
+    if host_mode is None:
+        set_errno(vm, E.EINVAL)
+        return None
+    try:
+        host = resolve(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)))
+        file = cast(BinaryIO, open(host, host_mode))  # noqa: SIM115 - closed by fclose
+    except OSError as exc:
+        set_errno(vm, exc.errno or E.EIO)
+        return None
+    update = "+" in host_mode
+    return Stream(file, host_mode[0] == "r" or update, host_mode[0] != "r" or update)
+
+
+@export()
+def freopen(vm: Machine, path: int, mode: int, f: int) -> int:
+    """Close ``f`` and open ``path`` in its place (the same handle, standard streams too); ``f``,
+    or NULL with errno set (``f`` is closed then).  A NULL ``path`` (change the mode only) keeps
+    the stream as it is: binary and text modes are the same here."""
+    old = stream(vm, f)
+    if old is None:
+        return 0
+    if not path:
+        return f if _host_mode(vm.memory.cstring(mode, pc=vm.pc)) is not None else 0
+    old.flush()
+    if old.owned:
+        old._io(old.file.close, True)
+    st = state(vm)
+    del st.streams[f]
+    new = _open(vm, path, mode)
+    if new is None:
+        if f in _STD:
+            st.closed_std.add(f)
+        return 0
+    st.streams[f] = new
+    st.closed_std.discard(f)
+    return f
+
+
+@export()
+def tmpfile(vm: Machine) -> int:
+    """A new anonymous file opened "w+b", removed when closed; NULL with errno on failure."""
+    try:
+        file = cast(BinaryIO, tempfile.TemporaryFile(prefix="bpfvm-"))  # noqa: SIM115 - closed by fclose
+    except OSError as exc:
+        set_errno(vm, exc.errno or E.EIO)
+        return 0
+    return _register(vm, Stream(file, True, True))
+
+
+_TMPNAMES = itertools.count()
+#: ``L_tmpnam`` in <stdio.h>: room for the names :func:`tmpnam` makes.
+L_TMPNAM = 64
+
+
+@export()
+def tmpnam(vm: Machine, buf: int) -> int:
+    """A file name that does not exist yet, inside the first granted directory (``vm.fs``):
+    written to ``buf`` (``L_tmpnam`` bytes) or a static buffer; NULL without a grant."""
+    for guest in vm.fs:
+        while True:
+            name = f"{guest.rstrip('/')}/tmp.bpfvm.{os.getpid()}.{next(_TMPNAMES)}"
+            if len(name) < L_TMPNAM and not os.path.exists(resolve(vm.fs, name)):
+                break
+        if not buf:
+            return _tmp_static(vm, name)
+        vm.memory.write(buf, name.encode() + b"\0", pc=vm.pc)
+        return buf
+    set_errno(vm, E.EACCES)
+    return 0
+
+
+def _tmp_static(vm: Machine, name: str) -> int:
+    static = guest_string(vm, "tmpnam", "\0" * (L_TMPNAM - 1))
+    vm.memory.write(static, name.encode() + b"\0", pc=vm.pc)
+    return static
+
+
+_BUFFERING = {0: "full", 1: "line", 2: "none"}
+
+
+@export()
+def setvbuf(vm: Machine, f: int, buf: int, mode: int, size: int) -> int:
+    """Set when ``f`` flushes (``_IOFBF``, ``_IOLBF``, ``_IONBF``); 0, or nonzero for a bad mode
+    or stream.  The host buffers the data, so ``buf`` and ``size`` are not used."""
+    s = stream(vm, f)
+    policy = _BUFFERING.get(arg_int(mode))
+    if s is None or policy is None:
+        return -1
+    s.buffering = policy
+    return 0
+
+
+@export()
+def setbuf(vm: Machine, f: int, buf: int) -> None:
+    """``setvbuf(f, buf, buf ? _IOFBF : _IONBF, BUFSIZ)``."""
+    setvbuf(vm, f, buf, 0 if buf else 2, 8192)
 
 
 def _register(vm: Machine, s: Stream) -> int:

@@ -17,7 +17,12 @@ __all__ = ["isatty", "read", "write"]
 
 @export()
 def read(vm: Machine, fd: int, buf: int, count: int) -> int:
-    """Read at most ``count`` bytes from descriptor 0 into ``buf``; bytes read, or -1 (EBADF)."""
+    """Read at most ``count`` bytes from descriptor 0 (or one from ``open``) into ``buf``; bytes
+    read, or -1 (EBADF)."""
+    from .fd import fd_read
+
+    if arg_int(fd) > 2:
+        return fd_read(vm, arg_int(fd), buf, count)
     if arg_int(fd) != 0:
         set_errno(vm, E.EBADF)
         return -1
@@ -36,7 +41,12 @@ def read(vm: Machine, fd: int, buf: int, count: int) -> int:
 
 @export()
 def write(vm: Machine, fd: int, buf: int, count: int) -> int:
-    """Write ``count`` bytes from ``buf`` to descriptor 1 or 2; bytes written, or -1 (EBADF)."""
+    """Write ``count`` bytes from ``buf`` to descriptor 1 or 2 (or one from ``open``); bytes
+    written, or -1 (EBADF)."""
+    from .fd import fd_write
+
+    if arg_int(fd) > 2:
+        return fd_write(vm, arg_int(fd), buf, count)
     target = {1: vm.stdout, 2: vm.stderr}.get(arg_int(fd))
     if target is None:
         set_errno(vm, E.EBADF)

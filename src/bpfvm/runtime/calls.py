@@ -25,7 +25,9 @@ if TYPE_CHECKING:
 __all__ = [
     "MAY_GOTO_LIMIT",
     "UNBOUNDED",
+    "SETJMP_NAMES",
     "Helper",
+    "LongJump",
     "PacketAbort",
     "ProgramExit",
     "RunState",
@@ -54,6 +56,30 @@ class ProgramExit(Exception):  # noqa: N818 - it is a signal, not an error
 
 class PacketAbort(Exception):  # noqa: N818
     """A legacy packet load went out of bounds: the program ends with r0 = 0 (kernel rule)."""
+
+
+#: The extern functions that may return twice: a call to one ends a basic block, and the
+#: slot after it is where a ``longjmp`` resumes (:class:`LongJump`).
+SETJMP_NAMES = frozenset({"setjmp", "_setjmp", "sigsetjmp", "__sigsetjmp"})
+
+
+class LongJump(Exception):  # noqa: N818 - it is a transfer of control, not an error
+    """Raised by ``longjmp``: unwind guest frames up to the live one whose frame pointer is
+    ``r10`` and resume it at slot ``resume`` (just after its ``setjmp`` call) with
+    ``r0 = value`` and the budget left at the ``longjmp`` call (:attr:`RunState.left`).  The
+    frame restores r6–r9 as they were when ``setjmp`` returned; frames in between are dropped.
+    An engine that finds no such frame turns it into :meth:`trap` (the frame returned: C's
+    undefined behaviour, a typed trap here).
+    """
+
+    def __init__(self, r10: int, resume: int, value: int, pc: int) -> None:
+        super().__init__(r10, resume, value)
+        self.r10, self.resume, self.value, self.pc = r10, resume, value, pc
+
+    def trap(self) -> VmTrap:
+        """The trap for a jump that found no live ``setjmp`` frame."""
+        return VmTrap(TrapKind.BAD_LONGJMP, self.pc, f"longjmp to a setjmp (resuming at pc {self.resume}) "
+                      "whose function has returned")
 
 
 @dataclass
@@ -120,7 +146,7 @@ def invoke(fn: Callable[..., Any], kind: str, ident: object, pc: int, args: tupl
         if trap.pc >= 0:
             raise
         raise VmTrap(trap.kind, pc, trap.reason, trap.addr) from trap
-    except (ProgramExit, PacketAbort, BpfError):
+    except (ProgramExit, PacketAbort, BpfError, LongJump):
         raise
     except Exception as exc:
         exc.add_note(f"raised by {kind} {ident} called at pc {pc}")
@@ -232,6 +258,7 @@ def runtime_namespace(program: Program, memory: Memory, helpers: Mapping[int, He
         "_fell_off": fell_off,
         "_helper": helper,
         "_callx": callx, "_ldpkt": ldpkt, "_may_goto": may_goto, "_functions": functions,
+        "_LongJump": LongJump, "_rs": state,
         "u16": structs["u16"].unpack_from, "u32": structs["u32"].unpack_from,
         "u64": structs["u64"].unpack_from, "s8": structs["s8"].unpack_from,
         "s16": structs["s16"].unpack_from, "s32": structs["s32"].unpack_from,

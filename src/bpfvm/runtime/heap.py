@@ -7,8 +7,12 @@ that writes past the end of a block corrupts its neighbour's *data* but never th
 * Every block starts at a multiple of :data:`ALIGN` (16 bytes, like glibc on 64-bit targets) and
   occupies a multiple of 16 bytes; ``malloc(0)`` returns a unique 16-byte block, like glibc.
 * Free blocks are merged with free neighbours at once; a free block that touches the *top* (the
-  never-used end of the region) is given back to it.  Allocation takes the smallest free block
-  that fits (split if larger), else carves from the top.
+  never-used end of the region) is given back to it.  Allocation takes a free block of the
+  smallest size that fits (split if larger), else carves from the top.
+* Free blocks are kept in segregated lists, one per exact size (insertion-ordered dicts, so a
+  block is taken, added or unlinked by a neighbour's merge in O(1)), and a sorted list of the
+  sizes present (a bisect finds the best fit).  Among blocks of one size the most recently
+  freed is reused first, as glibc's bins do: it is the one most likely still in cache.
 * Exhaustion returns 0 (NULL), as C requires; misuse — freeing a pointer that is not the start of
   a live block, including a double free — raises :class:`~bpfvm.errors.VmTrap` of kind ``HEAP``.
 """
@@ -50,7 +54,7 @@ class Heap:
         self._used: dict[int, tuple[int, int]] = {}  # addr -> (block size, requested size)
         self._free: dict[int, int] = {}  # addr -> size
         self._free_end: dict[int, int] = {}  # end address -> addr
-        self._by_size: defaultdict[int, set[int]] = defaultdict(set)  # size -> addrs
+        self._by_size: defaultdict[int, dict[int, None]] = defaultdict(dict)  # size -> addrs (LIFO)
         self._sizes: list[int] = []  # sorted distinct sizes of free blocks
         self.in_use = 0
         self.peak = 0
@@ -174,7 +178,7 @@ class Heap:
         i = bisect.bisect_left(self._sizes, size)
         if i == len(self._sizes):
             return None
-        addr = min(self._by_size[self._sizes[i]])
+        addr, _ = self._by_size[self._sizes[i]].popitem()
         have = self._unlink(addr)
         if have > size:
             self._link(addr + size, have - size)
@@ -199,13 +203,13 @@ class Heap:
         bucket = self._by_size[size]
         if not bucket:
             bisect.insort(self._sizes, size)
-        bucket.add(addr)
+        bucket[addr] = None
 
     def _unlink(self, addr: int) -> int:
         size = self._free.pop(addr)
         del self._free_end[addr + size]
         bucket = self._by_size[size]
-        bucket.discard(addr)
+        bucket.pop(addr, None)
         if not bucket:
             del self._by_size[size]
             del self._sizes[bisect.bisect_left(self._sizes, size)]
