@@ -62,7 +62,7 @@ from .lower import (
 )
 from .progress import Progress, terminal_progress
 
-__all__ = ["LARGE_PROGRAM", "Compiled", "compile_program", "listing", "optimisation_level"]
+__all__ = ["LARGE_PROGRAM", "OPTIMISATIONS", "Compiled", "compile_program", "listing", "optimisation_level"]
 
 _U64 = ctypes.c_uint64
 NativeFunction = Callable[..., int]
@@ -77,6 +77,9 @@ _LINKING = threading.Lock()
 _CALLBACKS: dict[int, Callback] = {int(kind): kind for kind in Callback}
 #: Code generation options (part of the cache key).
 _OPT_LEVEL = 2
+#: The JIT's switchable optimisations (all on by default; part of the cache key).  Benchmarks
+#: switch them off to measure before and after in one run (``bench/suite.py --baseline``).
+OPTIMISATIONS: dict[str, bool] = {}
 #: Programs of at least this many instruction slots get LLVM's O1 pipeline instead of O2.
 #: On DOOM (60k slots) O2 costs 11 s of a 27 s compile and buys nothing measurable (timedemo
 #: 132 vs 136 fps); on small hot kernels O2's vectoriser and unrolling matter.
