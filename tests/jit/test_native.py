@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 import bpfvm
 from bpfvm import VM, VmTrap
-from bpfvm.jit import native
+from bpfvm.jit import native, options
 from bpfvm.program import Program
 
 PROGRAMS = Path(__file__).parent / "programs"
@@ -286,3 +286,23 @@ def test_reference_fma_overflow_is_infinite() -> None:
     fma = LIBC["fma"].fn
     assert fma(_d(1e308), _d(10.0), _d(-1.0)) == _d(math.inf)
     assert fma(_d(-1e308), _d(10.0), _d(1.0)) == _d(-math.inf)
+
+
+@pytest.mark.parametrize("op", ["d_add", "d_sub", "d_mul", "d_div", "d_sqrt", "f_add", "f_mul", "f_div"])
+def test_portable_fp_path_agrees(op: str) -> None:
+    """With ``host_fp`` off (what a host whose FPU differs from x86 gets: NaN selects around
+    plain LLVM FP instructions) results are the reference's bits too; with it on (x86-64) the
+    SSE instruction itself is emitted."""
+    program = _build(("-fno-math-errno",))
+    inputs = SPECIALS32 if op.startswith("f_") else SPECIALS64
+    reference = _grid(VM("interpreter", memory_size=16 << 20, heap_size=1 << 20), program, op, inputs)
+    saved = dict(options.OPTIMISATIONS)
+    try:
+        options.OPTIMISATIONS["host_fp"] = False
+        portable = VM("jit", memory_size=16 << 20, heap_size=1 << 20, jit_cache=False)
+        assert _grid(portable, program, op, inputs) == reference
+        assert "addsd" not in portable.compile(program).ir
+    finally:
+        options.OPTIMISATIONS.update(saved)
+    if options.x86_nan_rules():
+        assert "addsd" in VM("jit", jit_cache=False).compile(program).ir

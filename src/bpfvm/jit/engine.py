@@ -46,6 +46,7 @@ from ..runtime.calls import (
 from ..runtime.cancel import Cancelled, timeout_trap, watch
 from ..runtime.layout import Layout
 from . import cache, native
+from .options import OPTIMISATIONS, fingerprint, host_cpu
 from .lower import (
     CALLBACK_ARGS,
     CTX_ADDR,
@@ -77,9 +78,6 @@ _LINKING = threading.Lock()
 _CALLBACKS: dict[int, Callback] = {int(kind): kind for kind in Callback}
 #: Code generation options (part of the cache key).
 _OPT_LEVEL = 2
-#: The JIT's switchable optimisations (all on by default; part of the cache key).  Benchmarks
-#: switch them off to measure before and after in one run (``bench/suite.py --baseline``).
-OPTIMISATIONS: dict[str, bool] = {}
 #: Programs of at least this many instruction slots get LLVM's O1 pipeline instead of O2.
 #: On DOOM (60k slots) O2 costs 11 s of a 27 s compile and buys nothing measurable (timedemo
 #: 132 vs 136 fps); on small hot kernels O2's vectoriser and unrolling matter.
@@ -100,13 +98,15 @@ PROGRESS_SLOTS = 4000
 def _init_llvm() -> None:
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
+    llvm.initialize_native_asmparser()  # inline assembly (native.py)
 
 
 def _target_machine() -> Any:
     """A new target machine for the host (an MCJIT engine takes ownership of its own)."""
     _init_llvm()
     target = llvm.Target.from_triple(llvm.get_process_triple())
-    return target.create_target_machine(opt=_OPT_LEVEL, jit=True)
+    cpu, features = host_cpu()
+    return target.create_target_machine(cpu=cpu, features=features, opt=_OPT_LEVEL, jit=True)
 
 
 def _signed(value: int) -> int:
@@ -403,7 +403,7 @@ def _object_code(compiled: Compiled, use_cache: bool, progress: Progress | None)
     name = None
     if use_cache:
         name = cache.key(compiled.linked, compiled.layout, compiled.natives,
-                         f"O{_OPT_LEVEL}/{optimisation_level(compiled.linked)}")
+                         f"O{_OPT_LEVEL}/{optimisation_level(compiled.linked)}/{fingerprint()}")
         obj = cache.load(name)
         if obj is not None:
             return obj
