@@ -11,7 +11,7 @@ Both builds compile the same file with ``-ffp-contract=off`` (bit-exact floating
 JIT result is asserted equal to gcc's before its time is printed.  Times are per run, the best
 of :data:`REPEATS`, each timing running ``bench(n, times)`` back to back for about
 :data:`TARGET_SECONDS`.  ``--baseline`` adds a column with the JIT's optimisations listed in
-:data:`bpfvm.jit.engine.OPTIMISATIONS` switched off, measured in the same run, so before/after
+:data:`bpfvm.jit.options.OPTIMISATIONS` switched off, measured in the same run, so before/after
 ratios do not depend on the load of a shared machine.
 
 Run: ``.venv/bin/python bench/suite.py [--only NAME,...] [--baseline] [--small]``.
@@ -34,7 +34,7 @@ from rich.console import Console
 from rich.table import Table
 
 import bpfvm
-from bpfvm.jit import engine
+from bpfvm.jit import options
 
 HERE = Path(__file__).with_name("suite")
 MASK = (1 << 64) - 1
@@ -102,13 +102,13 @@ def compile_program(kernel: Kernel) -> bpfvm.Program:
 @contextmanager
 def optimisations(enabled: bool) -> Iterator[None]:
     """The JIT's switchable optimisations on (as shipped) or all off, for one compilation."""
-    saved = dict(engine.OPTIMISATIONS)
+    saved = dict(options.OPTIMISATIONS)
     if not enabled:
-        engine.OPTIMISATIONS.update(dict.fromkeys(saved, False))
+        options.OPTIMISATIONS.update(dict.fromkeys(saved, False))
     try:
         yield
     finally:
-        engine.OPTIMISATIONS.update(saved)
+        options.OPTIMISATIONS.update(saved)
 
 
 def jit(program: bpfvm.Program, enabled: bool = True) -> tuple[Runner, float]:
@@ -226,7 +226,7 @@ def main() -> None:
             rows += measure(kernel, Path(tmp), sizes, args.baseline)
     console = Console() if Console().is_terminal else Console(width=160)
     console.print(table(rows))
-    console.print(f"optimisations: {engine.OPTIMISATIONS}")
+    console.print(f"optimisations: {options.OPTIMISATIONS}")
 
 
 if __name__ == "__main__":

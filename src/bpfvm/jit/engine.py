@@ -46,7 +46,6 @@ from ..runtime.calls import (
 from ..runtime.cancel import Cancelled, timeout_trap, watch
 from ..runtime.layout import Layout
 from . import cache, native
-from .options import OPTIMISATIONS, fingerprint, host_cpu
 from .lower import (
     CALLBACK_ARGS,
     CTX_ADDR,
@@ -61,9 +60,10 @@ from .lower import (
     function_name,
     program_module,
 )
+from .options import fingerprint, host_cpu
 from .progress import Progress, terminal_progress
 
-__all__ = ["LARGE_PROGRAM", "OPTIMISATIONS", "Compiled", "compile_program", "listing", "optimisation_level"]
+__all__ = ["LARGE_PROGRAM", "Compiled", "compile_program", "listing", "optimisation_level"]
 
 _U64 = ctypes.c_uint64
 NativeFunction = Callable[..., int]
