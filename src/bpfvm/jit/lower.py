@@ -22,10 +22,11 @@ up through the host callback when low (:meth:`_Lowerer.refill`), which is how a 
 run gets back to Python to check its timeout and see Ctrl-C.
 
 Helpers, intrinsics, ``callx``, legacy packet loads and ``may_goto`` call one host callback
-(:data:`CALLBACK_ARGS`: kind, argument, pc, budget left, r1..r5, r10, depth → r0): an
-external symbol that the JIT linker resolves to a ctypes thunk.  Calls bound to bpfvm's libc
-hot paths — float arithmetic, ``<math.h>``, ``<string.h>`` — are native code instead
-(:mod:`.native`; a string function whose checks fail falls back to the callback).
+(``kind | pc << 8`` → r0; argument, budget left, r1..r5, r10 and depth in ctx from
+:data:`CTX_CALL`, see :func:`host_call`): an external symbol that the JIT linker resolves to
+a ctypes thunk.  Calls bound to bpfvm's libc hot paths — float arithmetic, ``<math.h>``,
+``<string.h>`` — are native code instead (:mod:`.native`; a string function whose checks
+fail falls back to the callback).
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .native import Natives
 __all__ = [
     "CALLBACK_ARGS",
     "CTX_ADDR",
+    "CTX_CALL",
     "CTX_EXTRA",
     "CTX_LEFT",
     "CTX_PC",
@@ -62,11 +64,15 @@ __all__ = [
 #: ctx slots: budget left, status, trap pc, trap address, trap detail (access size | write<<8,
 #: or the r10 offset of a stack overflow).
 CTX_LEFT, CTX_STATUS, CTX_PC, CTX_ADDR, CTX_EXTRA = range(5)
-CTX_SLOTS = 8
+#: ctx slots of the host callback's arguments (:data:`CALLBACK_ARGS` of them from here): argument,
+#: budget left, r1..r5, r10, depth.  Native code stores them and passes the callback one word,
+#: ``kind | pc << 8``: a ctypes callback costs ~70 ns per argument it converts.
+CTX_CALL = 8
+CALLBACK_ARGS = 9
+CTX_SLOTS = CTX_CALL + CALLBACK_ARGS
 _TRAP_SLOTS = (CTX_STATUS, CTX_PC, CTX_LEFT, CTX_ADDR, CTX_EXTRA)
-#: Number of arguments of a lifted function and of the host callback.
+#: Number of arguments of a lifted function.
 FUNC_ARGS = 9
-CALLBACK_ARGS = 11
 
 
 class Status(enum.IntEnum):
@@ -96,7 +102,7 @@ I64 = ir.IntType(64)
 I8 = ir.IntType(8)
 PTR = ir.PointerType()
 FUNC_TYPE = ir.FunctionType(I64, [PTR, PTR] + [I64] * (FUNC_ARGS - 2))
-CALLBACK_TYPE = ir.FunctionType(I64, [I64] * CALLBACK_ARGS)
+CALLBACK_TYPE = ir.FunctionType(I64, [I64])
 #: A pointer to a lifted function (typed, so that llvmlite can call through it; printed ``ptr``).
 _FUNC_PTR = ir.PointerType(FUNC_TYPE)
 #: The module global holding every lifted function's address by slot (native ``callx``).
@@ -237,7 +243,7 @@ class _Lowerer:
         b.store(b.sub(left, _const(size)), self.n)
         b.branch(body)
         b.position_at_end(refill)
-        more = b.call(self.refill_function(), [_const(blk[0].pc), left, _const(need), self.args[6]],
+        more = b.call(self.refill_function(), [_const(blk[0].pc), left, _const(need), self.args[6], self.ctx],
                       cconv=_REFILL_CC)
         self.check_status()
         n = b.sub(more, _const(size))
@@ -255,15 +261,15 @@ class _Lowerer:
         if name in module.globals:
             fn: ir.Function = module.globals[name]
             return fn
-        fn = ir.Function(module, ir.FunctionType(I64, [I64] * 4), name)
+        fn = ir.Function(module, ir.FunctionType(I64, [I64] * 4 + [PTR]), name)
         fn.linkage, fn.calling_convention = "internal", _REFILL_CC
         fn.attributes.add("noinline")
         fn.attributes.add("cold")
         b = ir.IRBuilder(fn.append_basic_block("entry"))
-        pc, left, need, depth = fn.args
+        pc, left, need, depth, ctx = fn.args
         zero = _const(0)
-        args = [_const(Callback.REFILL), need, pc, left, zero, zero, zero, zero, zero, zero, depth]
-        b.ret(b.call(self.callback, args))
+        b.ret(host_call(b, self.callback, ctx, Callback.REFILL, pc,
+                        [need, left, zero, zero, zero, zero, zero, zero, depth]))
         return fn
 
     def block_pc(self, blk: list[Insn], n: ir.Value) -> ir.Value:
@@ -362,9 +368,9 @@ class _Lowerer:
 
     def call_host(self, kind: Callback, arg: ir.Value, pc: int, regs: Sequence[ir.Value],
                   r10: ir.Value | None = None, left: ir.Value | None = None) -> ir.Value:
-        args = [_const(kind), arg, _const(pc), left if left is not None else self.left(), *regs,
+        args = [arg, left if left is not None else self.left(), *regs,
                 r10 if r10 is not None else self.reg(10), self.args[6]]
-        result = self.b.call(self.callback, args)
+        result = host_call(self.b, self.callback, self.ctx, kind, pc, args)
         self.check_status()
         return result
 
@@ -609,6 +615,16 @@ class _Lowerer:
         table.global_constant, table.linkage = True, "private"
         table.initializer = ir.Constant(table_type, entries)
         return table_type
+
+
+def host_call(b: ir.IRBuilder, callback: ir.Function, ctx: ir.Value, kind: Callback, pc: int | ir.Value,
+              args: Sequence[ir.Value]) -> ir.Value:
+    """Call the host: ``args`` (:data:`CALLBACK_ARGS` of them) into ctx from :data:`CTX_CALL`,
+    then ``callback(kind | pc << 8)``."""
+    for slot, value in enumerate(args, CTX_CALL):
+        b.store(value, b.gep(ctx, [_const(slot)], source_etype=I64))
+    word = _const(kind | pc << 8) if isinstance(pc, int) else b.or_(b.shl(pc, _const(8)), _const(kind))
+    return b.call(callback, [word])
 
 
 # -- ALU operations (RFC 9669 §4.1, as bpfvm.isa.arith defines them) --------------------------
