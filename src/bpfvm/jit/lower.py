@@ -43,6 +43,7 @@ from ..isa.arith import imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
 from ..program import Function, Program
 from ..runtime.layout import Layout
+from . import loops, options
 from .native import Natives
 
 __all__ = [
@@ -161,6 +162,10 @@ class _Lowerer:
         self.trap_phis: list[ir.PhiInstr] = []
         #: Offset of the budget left after the instruction being lowered, relative to ``n``.
         self.delta = 0
+        #: While a check-free loop copy is lowered: the accesses proven in bounds, and where its
+        #: back edge goes (see :meth:`lower_versioned`).
+        self.unchecked: frozenset[int] = frozenset()
+        self.retarget: dict[int, ir.Block] = {}
 
     # -- structure ---------------------------------------------------------------------------
     def lower(self) -> None:
@@ -171,16 +176,47 @@ class _Lowerer:
         b.branch(self.labels[self.func.start])
         b.position_at_end(self.bail)
         b.ret(_const(0))
+        versioning = options.enabled("loop_versioning")
         for blk in self.bblocks:
-            self.lower_block(blk)
+            plan = loops.plan(blk) if versioning else None
+            if plan is None:
+                self.lower_block(blk)
+            else:
+                self.lower_versioned(blk, plan)
         for block in self.fn.blocks:  # the dead blocks after unconditional traps
             if not block.is_terminated:
                 b.position_at_end(block)
                 b.unreachable()
 
-    def lower_block(self, blk: list[Insn]) -> None:
+    def lower_versioned(self, blk: list[Insn], plan: loops.LoopPlan) -> None:
+        """A simple loop twice: without the checks of ``plan``'s accesses when its guard proves
+        them in bounds for every iteration the loop can run, else as usual (:mod:`.loops`)."""
+        b, head = self.b, blk[0].pc
+        checked, fast = self.new_block(f"b{head}.checked"), self.new_block(f"b{head}.unchecked")
+        b.position_at_end(self.labels[head])
+        b.cbranch(self.version_guard(plan), fast, checked)
+        self.retarget = {head: checked}
+        self.lower_block(blk, checked)
+        self.retarget, self.unchecked = {head: fast}, plan.pcs
+        self.lower_block(blk, fast)
+        self.retarget, self.unchecked = {}, frozenset()
+
+    def version_guard(self, plan: loops.LoopPlan) -> ir.Value:
+        """On entry to the loop: whether every access of ``plan`` stays in bounds in every
+        iteration (the iteration count from the back edge, addresses at its ends; 128-bit)."""
+        g = _Guard(self.b, [self.reg(r) for r in range(11)], plan.steps)
+        trips, ok = g.trips(plan.bound)
+        for access in plan.accesses:
+            lo = self.layout.write_lo if access.write else self.layout.read_lo
+            first = g.at_entry(access.address)
+            last = self.b.add(first, self.b.mul(g.slope(access.address), trips))
+            ok = g.all(ok, g.within(first, lo, self.layout.size - access.size),
+                       g.within(last, lo, self.layout.size - access.size))
+        return ok
+
+    def lower_block(self, blk: list[Insn], entry: ir.Block | None = None) -> None:
         b, size = self.b, len(blk)
-        b.position_at_end(self.labels[blk[0].pc])
+        b.position_at_end(entry or self.labels[blk[0].pc])
         body = self.fn.append_basic_block(f"b{blk[0].pc}.body")
         # Unbounded runs never exhaust the budget (every refill point gets what the function
         # may spend before the next one): no tail, no check outside refill points.
@@ -278,9 +314,12 @@ class _Lowerer:
         if pcs == list(range(pcs[0], pcs[0] + len(pcs))):
             return self.b.add(n, _const(pcs[0]))
         table_type = ir.ArrayType(I64, len(pcs))
-        table = ir.GlobalVariable(self.fn.module, table_type, f"pcs{pcs[0]}.{self.fn.name}")
-        table.global_constant, table.linkage = True, "private"
-        table.initializer = ir.Constant(table_type, pcs)
+        name = f"pcs{pcs[0]}.{self.fn.name}"
+        table = self.fn.module.globals.get(name)  # a versioned loop's two copies share it
+        if table is None:
+            table = ir.GlobalVariable(self.fn.module, table_type, name)
+            table.global_constant, table.linkage = True, "private"
+            table.initializer = ir.Constant(table_type, pcs)
         return self.b.load(self.b.gep(table, [_const(0), n], source_etype=table_type), typ=I64)
 
     def fall_through(self, last: Insn) -> None:
@@ -298,7 +337,7 @@ class _Lowerer:
         return self.fn.append_basic_block(f"{kind}{self.labels_made}")
 
     def goto(self, target: int) -> ir.Block:
-        return self.labels[target]
+        return self.retarget.get(target) or self.labels[target]
 
     # -- helpers -----------------------------------------------------------------------------
     def ctx_slot(self, slot: int) -> ir.Value:
@@ -413,6 +452,8 @@ class _Lowerer:
             self.trap(Status.STACK_OVERFLOW, insn.pc, addr=_const(insn.off), extra=size)
             return _const(0)
         addr = b.add(self.reg(base), _const(insn.off))
+        if insn.pc in self.unchecked:  # proven in bounds by the loop's guard (lower_versioned)
+            return addr
         lo = self.layout.write_lo if write else self.layout.read_lo
         span = self.layout.size - size - lo
         bad = b.icmp_unsigned(">", b.sub(addr, _const(lo)), _const(span))
@@ -625,6 +666,101 @@ def host_call(b: ir.IRBuilder, callback: ir.Function, ctx: ir.Value, kind: Callb
         b.store(value, b.gep(ctx, [_const(slot)], source_etype=I64))
     word = _const(kind | pc << 8) if isinstance(pc, int) else b.or_(b.shl(pc, _const(8)), _const(kind))
     return b.call(callback, [word])
+
+
+I128 = ir.IntType(128)
+_U64_MAX, _S64_MIN, _S64_MAX = (1 << 64) - 1, -(1 << 63), (1 << 63) - 1
+#: Longest loop (iterations) a guard vouches for: keeps its 128-bit products exact.
+_MAX_TRIPS = 1 << 32
+
+
+class _Guard:
+    """128-bit arithmetic on :class:`~.loops.Affine` forms for a versioned loop's guard."""
+
+    def __init__(self, b: ir.IRBuilder, entry: list[ir.Value], steps: dict[int, loops.Affine]) -> None:
+        self.b = b
+        self.entry = [b.zext(v, I128) for v in entry]  # any representative: forms are mod 2^64
+        self.steps = steps
+
+    def k(self, value: int) -> ir.Constant:
+        return ir.Constant(I128, value)
+
+    def at_entry(self, form: loops.Affine) -> ir.Value:
+        """The form's value in the first iteration."""
+        value: ir.Value = self.k(form.const)
+        for r, coef in form.terms:
+            value = self.b.add(value, self.b.mul(self.entry[r], self.k(coef)))
+        return value
+
+    def slope(self, form: loops.Affine) -> ir.Value:
+        """How much the form grows per iteration."""
+        value: ir.Value = self.k(0)
+        for r, coef in form.terms:
+            if r in self.steps:
+                value = self.b.add(value, self.b.mul(self.at_entry(self.steps[r]), self.k(coef)))
+        return value
+
+    def wrap(self, value: ir.Value, signed: bool) -> ir.Value:
+        """``value`` mod 2^64 as the unsigned or signed representative."""
+        narrow = self.b.trunc(value, I64)
+        return self.b.sext(narrow, I128) if signed else self.b.zext(narrow, I128)
+
+    def within(self, value: ir.Value, lo: int, hi: int) -> ir.Value:
+        b = self.b
+        return b.and_(b.icmp_signed(">=", value, self.k(lo)), b.icmp_signed("<=", value, self.k(hi)))
+
+    def all(self, *conds: ir.Value) -> ir.Value:
+        out = conds[0]
+        for cond in conds[1:]:
+            out = self.b.and_(out, cond)
+        return out
+
+    def divide(self, x: ir.Value, y: ir.Value) -> ir.Value:
+        """``x / y`` for ``0 <= x < 2^64`` and ``0 < y < 2^64``, as a 64-bit division (a 128-bit
+        one would need a runtime library the JIT does not link); 0 when ``y`` is 0."""
+        b = self.b
+        divisor = b.trunc(y, I64)
+        safe = b.select(b.icmp_unsigned("==", divisor, _const(0)), _const(1), divisor)
+        return b.zext(b.udiv(b.trunc(x, I64), safe), I128)
+
+    def ceil_divide(self, x: ir.Value, y: ir.Value) -> ir.Value:
+        """``ceil(x / y)`` for ``0 < x < 2^64``, ``0 < y < 2^64``."""
+        return self.b.add(self.divide(self.b.sub(x, self.k(1)), y), self.k(1))
+
+    def trips(self, bound: loops.Bound) -> tuple[ir.Value, ir.Value]:
+        """(T, ok): the back edge is taken T times at most, with ok; the loop runs T + 1 times.
+
+        ``value`` takes v0 + B·k in iteration k (mod 2^64); ``ok`` also says that the integer
+        sequence does not wrap before the comparison fails, so T is exact.
+        """
+        b, op = self.b, bound.op
+        signed = op.startswith("js")
+        v0 = self.wrap(self.at_entry(bound.value), signed)
+        step = self.wrap(self.slope(bound.value), True)
+        limit = self.wrap(self.at_entry(bound.limit), signed)
+        lo, hi = (_S64_MIN, _S64_MAX) if signed else (0, _U64_MAX)
+        zero = self.k(0)
+        if op == "jne":
+            up = b.icmp_signed(">", step, zero)
+            gap = b.and_(b.select(up, b.sub(limit, v0), b.sub(v0, limit)), self.k(_U64_MAX))
+            size = b.select(up, step, b.neg(step))
+            trips = self.divide(gap, size)
+            exact = b.icmp_signed("==", b.mul(trips, size), gap)
+            ok = b.and_(b.icmp_signed("!=", step, zero), exact)
+        elif op in ("jlt", "jslt", "jle", "jsle"):
+            end = limit if op in ("jlt", "jslt") else b.add(limit, self.k(1))
+            more = b.icmp_signed("<", v0, end)
+            trips = b.select(more, self.ceil_divide(b.sub(end, v0), step), zero)
+            last = b.add(v0, b.mul(step, trips))
+            ok = b.and_(b.icmp_signed(">", step, zero), b.icmp_signed("<=", last, self.k(hi)))
+        else:  # jgt, jsgt, jge, jsge: a falling value
+            end = limit if op in ("jgt", "jsgt") else b.sub(limit, self.k(1))
+            size = b.neg(step)
+            more = b.icmp_signed(">", v0, end)
+            trips = b.select(more, self.ceil_divide(b.sub(v0, end), size), zero)
+            last = b.add(v0, b.mul(step, trips))
+            ok = b.and_(b.icmp_signed("<", step, zero), b.icmp_signed(">=", last, self.k(lo)))
+        return trips, b.and_(ok, b.icmp_signed("<", trips, self.k(_MAX_TRIPS)))
 
 
 # -- ALU operations (RFC 9669 §4.1, as bpfvm.isa.arith defines them) --------------------------

@@ -18,7 +18,9 @@ __all__ = ["OPTIMISATIONS", "avx", "enabled", "fingerprint", "host_cpu", "x86_na
 #: AVX2), not a generic x86-64.  ``host_fp``: on a host whose FPU gives the results
 #: :mod:`bpfvm.libc.softfloat` specifies (x86-64 SSE: the first NaN operand quieted, the default
 #: NaN for an invalid operation), emit the hardware instruction itself instead of NaN selects.
-OPTIMISATIONS: dict[str, bool] = {"host_cpu": True, "host_fp": True}
+#: ``loop_versioning``: prove the range checks of simple loops once on entry and run a copy
+#: without them when they pass (:mod:`.loops`).
+OPTIMISATIONS: dict[str, bool] = {"host_cpu": True, "host_fp": True, "loop_versioning": True}
 
 
 def enabled(name: str) -> bool:
