@@ -8,9 +8,9 @@ Mandelbrot, binary-trees (malloc/free heavy), k-means and a JSON-ish tokenizer. 
 size whose data fits L1/L2 ("small") and a large one.
 
 Both builds compile the same file with ``-ffp-contract=off`` (bit-exact floating point); every
-JIT result is asserted equal to gcc's before its time is printed.  Times are per run, the best
-of :data:`REPEATS`, each timing running ``bench(n, times)`` back to back for about
-:data:`TARGET_SECONDS`.  ``--baseline`` adds a column with the JIT's optimisations listed in
+JIT result is asserted equal to gcc's.  Times are per run, the best of :data:`REPEATS`, each
+timing running ``bench(n, times)`` back to back for about :data:`TARGET_SECONDS`; the columns
+of a row are timed in turns.  ``--baseline`` adds a column with the JIT's optimisations listed in
 :data:`bpfvm.jit.options.OPTIMISATIONS` switched off, measured in the same run, so before/after
 ratios do not depend on the load of a shared machine.
 
@@ -72,7 +72,7 @@ KERNELS = [
     Kernel("spectral", "spectral-norm, n (double)", 64, 500, 8),
     Kernel("nbody", "n bodies × 20 steps (double)", 16, 300, 3),
     Kernel("mandelbrot", "n×n tile, 64 iters (double)", 32, 400, 4),
-    Kernel("binarytrees", "binary-trees depth n (malloc)", 8, 14, 4),
+    Kernel("binarytrees", "binary-trees depth n (malloc)", 8, 12, 4),
     Kernel("kmeans", "k-means, n points (double)", 1_000, 100_000, 20),
     Kernel("tokenizer", "JSON-ish tokens in n bytes", 8_192, 2_000_000, 64),
 ]
@@ -121,20 +121,32 @@ def jit(program: bpfvm.Program, enabled: bool = True) -> tuple[Runner, float]:
     return Runner(lambda n, times: vm.run(program, n, times, entry="bench") & MASK), seconds
 
 
-def per_run(runner: Runner, n: int) -> tuple[int, float]:
-    """Result and best seconds per run at ``n``."""
+def calibrate(runner: Runner, n: int) -> tuple[int, int]:
+    """(result at ``n``, back-to-back runs per timing so that one lasts ~TARGET_SECONDS)."""
     start = time.perf_counter()
     result = runner.run(n, 1)
     estimate = time.perf_counter() - start
-    times = max(1, int(TARGET_SECONDS / max(estimate, 1e-9)))
-    best = estimate if times == 1 else math.inf
-    for _ in range(REPEATS if times > 1 else REPEATS - 1):
-        start = time.perf_counter()
-        got = runner.run(n, times)
-        best = min(best, (time.perf_counter() - start) / times)
-        if got != result:
-            raise SystemExit(f"result changed between runs: {got:#x} != {result:#x}")
-    return result, best
+    return result, max(1, int(TARGET_SECONDS / max(estimate, 1e-9)))
+
+
+def interleaved(runners: list[Runner], n: int, expect: int) -> list[float]:
+    """Best seconds per run of each runner at ``n``, timed in turns (a load change on a shared
+    machine hits every column alike); every result must be ``expect``."""
+    counts = []
+    for runner in runners:
+        result, times = calibrate(runner, n)
+        if result != expect:
+            raise SystemExit(f"n={n}: {result:#x} != gcc {expect:#x}")
+        counts.append(times)
+    best = [math.inf] * len(runners)
+    for _ in range(REPEATS):
+        for i, (runner, times) in enumerate(zip(runners, counts)):
+            start = time.perf_counter()
+            got = runner.run(n, times)
+            best[i] = min(best[i], (time.perf_counter() - start) / times)
+            if got != expect:
+                raise SystemExit(f"n={n}: {got:#x} != gcc {expect:#x}")
+    return best
 
 
 @dataclass(frozen=True)
@@ -156,16 +168,9 @@ def measure(kernel: Kernel, tmp: Path, sizes: list[str], baseline: bool) -> list
     rows = []
     for size in sizes:
         n = kernel.small if size == "small" else kernel.large
-        expect, t_native = per_run(ref, n)
-        got, t_jit = per_run(fast, n)
-        if got != expect:
-            raise SystemExit(f"{kernel.name} n={n}: JIT {got:#x} != gcc {expect:#x}")
-        t_base = None
-        if slow is not None:
-            got, t_base = per_run(slow, n)
-            if got != expect:
-                raise SystemExit(f"{kernel.name} n={n}: baseline JIT {got:#x} != gcc {expect:#x}")
-        rows.append(Row(kernel, size, n, t_native, t_jit, t_base, seconds))
+        expect = ref.run(n, 1)
+        times = interleaved([ref, fast] + ([slow] if slow is not None else []), n, expect)
+        rows.append(Row(kernel, size, n, times[0], times[1], times[2] if slow is not None else None, seconds))
     return rows
 
 
