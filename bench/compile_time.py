@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import cProfile
 import time
-from pathlib import Path
 
 import llvmlite.binding as llvm
 

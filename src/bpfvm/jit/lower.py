@@ -35,6 +35,7 @@ import enum
 from collections.abc import Callable, Sequence
 
 from llvmlite import ir
+from llvmlite.ir import _utils
 
 from ..errors import ProgramError
 from ..interpreter.codegen import _blocks as blocks
@@ -100,6 +101,7 @@ class Callback(enum.IntEnum):
 
 
 I64 = ir.IntType(64)
+I32 = ir.IntType(32)
 I8 = ir.IntType(8)
 PTR = ir.PointerType()
 FUNC_TYPE = ir.FunctionType(I64, [PTR, PTR] + [I64] * (FUNC_ARGS - 2))
@@ -121,6 +123,36 @@ _PURE = ("alu", "end", "lddw")
 def function_name(start: int) -> str:
     """Symbol of the lifted function whose first slot is ``start``."""
     return f"f_{start}"
+
+
+class _Scope(_utils.NameScope):
+    """llvmlite's name scope, with a fast path for unnamed values (most of them): its generic
+    de-duplication was a third of the lowering time of a large program."""
+
+    def __init__(self, previous: _utils.NameScope) -> None:
+        super().__init__()
+        self._useset = set(previous._useset)
+        self._basenamemap = previous._basenamemap.copy()
+        self.unnamed = self._basenamemap[""]
+
+    def register(self, name: str, deduplicate: bool = False) -> str:
+        if name or not deduplicate:
+            return str(super().register(name, deduplicate))
+        self.unnamed += 1
+        return f".{self.unnamed}"
+
+
+def weigh(branch: ir.Instruction, taken: int, other: int) -> ir.Instruction:
+    """``branch`` with branch weights, one metadata node per module and pair (llvmlite's
+    ``set_weights`` builds and hashes a new one every time)."""
+    module = branch.module
+    cache = module.__dict__.setdefault("_bpfvm_weights", {})
+    node = cache.get((taken, other))
+    if node is None:
+        node = cache[(taken, other)] = module.add_metadata(
+            [ir.MetaDataString(module, "branch_weights"), ir.Constant(I32, taken), ir.Constant(I32, other)])
+    branch.set_metadata("prof", node)
+    return branch
 
 
 def _const(value: int, ty: ir.IntType = I64) -> ir.Constant:
@@ -229,7 +261,7 @@ class _Lowerer:
             if tail is None:
                 b.branch(body)
             else:
-                b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body).set_weights([1, 99])
+                weigh(b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body), 1, 99)
         b.position_at_end(body)
         for idx, insn in enumerate(blk):
             self.delta = size - 1 - idx
@@ -274,7 +306,7 @@ class _Lowerer:
         refill = self.fn.append_basic_block(f"b{blk[0].pc}.refill")
         fast = self.fn.append_basic_block(f"b{blk[0].pc}.fast")
         left = b.load(self.n)
-        b.cbranch(b.icmp_signed("<", left, _const(need)), refill, fast).set_weights([1, 99])
+        weigh(b.cbranch(b.icmp_signed("<", left, _const(need)), refill, fast), 1, 99)
         b.position_at_end(fast)
         b.store(b.sub(left, _const(size)), self.n)
         b.branch(body)
@@ -394,7 +426,7 @@ class _Lowerer:
                 addr: ir.Value | None = None, extra: int = 0, pc_value: ir.Value | None = None) -> None:
         good = self.new_block("ok")
         bad = self.trap_block(self.trap_values(status, pc, left, addr, extra, pc_value))
-        self.b.cbranch(cond, bad, good).set_weights([1, 99])
+        weigh(self.b.cbranch(cond, bad, good), 1, 99)
         self.b.position_at_end(good)
 
     def check_status(self) -> None:
@@ -402,7 +434,7 @@ class _Lowerer:
         b = self.b
         good = self.new_block("ok")
         failed = b.icmp_unsigned("!=", self.ctx_load(CTX_STATUS), _const(0))
-        b.cbranch(failed, self.bail, good).set_weights([1, 99])
+        weigh(b.cbranch(failed, self.bail, good), 1, 99)
         b.position_at_end(good)
 
     def call_host(self, kind: Callback, arg: ir.Value, pc: int, regs: Sequence[ir.Value],
@@ -577,7 +609,7 @@ class _Lowerer:
         if ok is None:
             return value
         fast, slow, done = b.block, self.new_block("slow"), self.new_block("native")
-        b.cbranch(ok, done, slow).set_weights([99, 1])
+        weigh(b.cbranch(ok, done, slow), 99, 1)
         b.position_at_end(slow)
         host = self.call_host(Callback.INTRINSIC, _const(insn.pc), insn.pc, args)
         slow_end = b.block
@@ -621,7 +653,7 @@ class _Lowerer:
         is_function = b.and_(b.and_(inside, aligned), known)
         direct, host = self.new_block("callx"), self.new_block("callx.host")
         done = self.new_block("callx.done")
-        b.cbranch(is_function, direct, host).set_weights([99, 1])
+        weigh(b.cbranch(is_function, direct, host), 99, 1)
         b.position_at_end(direct)
         depth = self.args[6]
         too_deep = b.icmp_signed(">=", depth, _const(self.layout.max_depth - 1))
@@ -843,6 +875,8 @@ def program_module(program: Program, layout: Layout, callback_symbol: str,
     module = ir.Module(name=program.name)
     functions = {f.start: ir.Function(module, FUNC_TYPE, function_name(f.start))
                  for f in program.functions.values()}
+    for fn in functions.values():
+        fn.scope = _Scope(fn.scope)
     callback = ir.Function(module, CALLBACK_TYPE, callback_symbol)
     lowered = Natives(module, layout, natives) if natives else None
     for func in program.functions.values():
