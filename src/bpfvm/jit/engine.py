@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import struct
 import sys
 import threading
 import time
@@ -41,6 +42,7 @@ from ..runtime.calls import (
     RunState,
     check_helpers,
     intrinsic_caller,
+    invoke,
     nested_target,
     runtime_namespace,
 )
@@ -50,6 +52,7 @@ from . import cache, native
 from .lower import (
     CALLBACK_ARGS,
     CTX_ADDR,
+    CTX_CALL,
     CTX_EXTRA,
     CTX_LEFT,
     CTX_PC,
@@ -61,6 +64,7 @@ from .lower import (
     function_name,
     program_module,
 )
+from .options import fingerprint, host_cpu
 from .progress import Progress, terminal_progress
 
 __all__ = ["LARGE_PROGRAM", "Compiled", "compile_program", "listing", "optimisation_level"]
@@ -68,7 +72,9 @@ __all__ = ["LARGE_PROGRAM", "Compiled", "compile_program", "listing", "optimisat
 _U64 = ctypes.c_uint64
 NativeFunction = Callable[..., int]
 _NATIVE_TYPE = ctypes.CFUNCTYPE(_U64, ctypes.c_void_p, ctypes.c_void_p, *[_U64] * (FUNC_ARGS - 2))
-_CALLBACK_TYPE = ctypes.CFUNCTYPE(_U64, *[_U64] * CALLBACK_ARGS)
+_CALLBACK_TYPE = ctypes.CFUNCTYPE(_U64, _U64)
+#: The host callback's arguments, read from ctx in one call (see :func:`.lower.host_call`).
+_CALL_ARGS = struct.Struct(f"<{CALLBACK_ARGS}Q").unpack_from
 #: The host callback's symbol.  LLVM's symbol table is process-wide: it is pointed at the
 #: callback of the program being linked just before the link (under :data:`_LINKING`), which
 #: resolves every reference then; so object code never depends on the callback's address.
@@ -76,6 +82,7 @@ HOST_SYMBOL = "bpfvm.host"
 _LINKING = threading.Lock()
 #: Callback kinds by number: indexing is ~10x cheaper than ``Callback(kind)`` on this hot path.
 _CALLBACKS: dict[int, Callback] = {int(kind): kind for kind in Callback}
+_HELPER, _INTRINSIC = int(Callback.HELPER), int(Callback.INTRINSIC)
 #: Code generation options (part of the cache key).
 _OPT_LEVEL = 2
 #: Programs of at least this many instruction slots get LLVM's O1 pipeline instead of O2.
@@ -98,13 +105,15 @@ PROGRESS_SLOTS = 4000
 def _init_llvm() -> None:
     llvm.initialize_native_target()
     llvm.initialize_native_asmprinter()
+    llvm.initialize_native_asmparser()  # inline assembly (native.py)
 
 
 def _target_machine() -> Any:
     """A new target machine for the host (an MCJIT engine takes ownership of its own)."""
     _init_llvm()
     target = llvm.Target.from_triple(llvm.get_process_triple())
-    return target.create_target_machine(opt=_OPT_LEVEL, jit=True)
+    cpu, features = host_cpu()
+    return target.create_target_machine(cpu=cpu, features=features, opt=_OPT_LEVEL, jit=True)
 
 
 def _signed(value: int) -> int:
@@ -266,13 +275,28 @@ class Compiled:
         raise AssertionError(f"status {status!r} raised nothing")  # pragma: no cover
 
     # -- the host callback -------------------------------------------------------------------
-    def host(self, kind: int, arg: int, pc: int, left: int, r1: int, r2: int, r3: int, r4: int, r5: int,
-             r10: int, depth: int) -> int:
-        """The one entry from native code into Python; never lets an exception escape."""
+    def host(self, word: int) -> int:
+        """The one entry from native code into Python (``kind | pc << 8``, the other arguments
+        in ctx); never lets an exception escape."""
+        pc, kind = word >> 8, word & 0xFF
         try:
+            arg, left, r1, r2, r3, r4, r5, r10, depth = _CALL_ARGS(self.ctx, 8 * CTX_CALL)
+            if kind == _HELPER:  # the hot kinds first, compared as ints (enum lookups are slow)
+                self.state.left = left
+                hid = arg - (1 << 64) if arg >> 63 else arg
+                fn = self.helpers.get(hid)
+                if fn is not None:
+                    return invoke(fn, "BPF helper", hid, pc, (r1, r2, r3, r4, r5))
+            elif kind == _INTRINSIC:
+                assert self.intrinsic is not None
+                reserve = self.reserve  # guest calls from the intrinsic are not charged to the caller
+                try:
+                    return self.intrinsic(pc, left, r10, depth, r1, r2, r3, r4, r5)
+                finally:
+                    self.reserve = reserve
             return self.dispatch(_CALLBACKS[kind], arg, pc, left, (r1, r2, r3, r4, r5), r10, depth)
         except Cancelled:  # raised into a host function by the watch of run_native()
-            self.state.left = left
+            self.state.left = self.ctx[CTX_CALL + 1]
             self.pending = timeout_trap(pc, self.timeout)
             self.ctx[CTX_STATUS] = Status.PENDING
             return 0
@@ -414,7 +438,7 @@ def _object_code(compiled: Compiled, use_cache: bool, progress: Progress | None)
     name = None
     if use_cache:
         name = cache.key(compiled.linked, compiled.layout, compiled.natives,
-                         f"O{_OPT_LEVEL}/{optimisation_level(compiled.linked)}")
+                         f"O{_OPT_LEVEL}/{optimisation_level(compiled.linked)}/{fingerprint()}")
         obj = cache.load(name)
         if obj is not None:
             return obj

@@ -22,10 +22,11 @@ up through the host callback when low (:meth:`_Lowerer.refill`), which is how a 
 run gets back to Python to check its timeout and see Ctrl-C.
 
 Helpers, intrinsics, ``callx``, legacy packet loads and ``may_goto`` call one host callback
-(:data:`CALLBACK_ARGS`: kind, argument, pc, budget left, r1..r5, r10, depth → r0): an
-external symbol that the JIT linker resolves to a ctypes thunk.  Calls bound to bpfvm's libc
-hot paths — float arithmetic, ``<math.h>``, ``<string.h>`` — are native code instead
-(:mod:`.native`; a string function whose checks fail falls back to the callback).
+(``kind | pc << 8`` → r0; argument, budget left, r1..r5, r10 and depth in ctx from
+:data:`CTX_CALL`, see :func:`host_call`): an external symbol that the JIT linker resolves to
+a ctypes thunk.  Calls bound to bpfvm's libc hot paths — float arithmetic, ``<math.h>``,
+``<string.h>`` — are native code instead (:mod:`.native`; a string function whose checks
+fail falls back to the callback).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ import enum
 from collections.abc import Callable, Sequence
 
 from llvmlite import ir
+from llvmlite.ir import _utils
 
 from ..errors import ProgramError
 from ..interpreter.codegen import _blocks as blocks
@@ -43,11 +45,13 @@ from ..isa.arith import imm64
 from ..isa.opcodes import LDDW_FUNC, LDDW_PSEUDO
 from ..program import Function, Program
 from ..runtime.layout import Layout
+from . import loops, options
 from .native import Natives
 
 __all__ = [
     "CALLBACK_ARGS",
     "CTX_ADDR",
+    "CTX_CALL",
     "CTX_EXTRA",
     "CTX_LEFT",
     "CTX_PC",
@@ -63,11 +67,15 @@ __all__ = [
 #: ctx slots: budget left, status, trap pc, trap address, trap detail (access size | write<<8,
 #: or the r10 offset of a stack overflow).
 CTX_LEFT, CTX_STATUS, CTX_PC, CTX_ADDR, CTX_EXTRA = range(5)
-CTX_SLOTS = 8
+#: ctx slots of the host callback's arguments (:data:`CALLBACK_ARGS` of them from here): argument,
+#: budget left, r1..r5, r10, depth.  Native code stores them and passes the callback one word,
+#: ``kind | pc << 8``: a ctypes callback costs ~70 ns per argument it converts.
+CTX_CALL = 8
+CALLBACK_ARGS = 9
+CTX_SLOTS = CTX_CALL + CALLBACK_ARGS
 _TRAP_SLOTS = (CTX_STATUS, CTX_PC, CTX_LEFT, CTX_ADDR, CTX_EXTRA)
-#: Number of arguments of a lifted function and of the host callback.
+#: Number of arguments of a lifted function.
 FUNC_ARGS = 9
-CALLBACK_ARGS = 11
 
 
 class Status(enum.IntEnum):
@@ -97,10 +105,11 @@ class Callback(enum.IntEnum):
 
 
 I64 = ir.IntType(64)
+I32 = ir.IntType(32)
 I8 = ir.IntType(8)
 PTR = ir.PointerType()
 FUNC_TYPE = ir.FunctionType(I64, [PTR, PTR] + [I64] * (FUNC_ARGS - 2))
-CALLBACK_TYPE = ir.FunctionType(I64, [I64] * CALLBACK_ARGS)
+CALLBACK_TYPE = ir.FunctionType(I64, [I64])
 #: A pointer to a lifted function (typed, so that llvmlite can call through it; printed ``ptr``).
 _FUNC_PTR = ir.PointerType(FUNC_TYPE)
 #: The module global holding every lifted function's address by slot (native ``callx``).
@@ -118,6 +127,36 @@ _PURE = ("alu", "end", "lddw")
 def function_name(start: int) -> str:
     """Symbol of the lifted function whose first slot is ``start``."""
     return f"f_{start}"
+
+
+class _Scope(_utils.NameScope):
+    """llvmlite's name scope, with a fast path for unnamed values (most of them): its generic
+    de-duplication was a third of the lowering time of a large program."""
+
+    def __init__(self, previous: _utils.NameScope) -> None:
+        super().__init__()
+        self._useset = set(previous._useset)
+        self._basenamemap = previous._basenamemap.copy()
+        self.unnamed = self._basenamemap[""]
+
+    def register(self, name: str, deduplicate: bool = False) -> str:
+        if name or not deduplicate:
+            return str(super().register(name, deduplicate))
+        self.unnamed += 1
+        return f".{self.unnamed}"
+
+
+def weigh(branch: ir.Instruction, taken: int, other: int) -> ir.Instruction:
+    """``branch`` with branch weights, one metadata node per module and pair (llvmlite's
+    ``set_weights`` builds and hashes a new one every time)."""
+    module = branch.module
+    cache = module.__dict__.setdefault("_bpfvm_weights", {})
+    node = cache.get((taken, other))
+    if node is None:
+        node = cache[(taken, other)] = module.add_metadata(
+            [ir.MetaDataString(module, "branch_weights"), ir.Constant(I32, taken), ir.Constant(I32, other)])
+    branch.set_metadata("prof", node)
+    return branch
 
 
 def _const(value: int, ty: ir.IntType = I64) -> ir.Constant:
@@ -164,6 +203,10 @@ class _Lowerer:
         self.trap_phis: list[ir.PhiInstr] = []
         #: Offset of the budget left after the instruction being lowered, relative to ``n``.
         self.delta = 0
+        #: While a check-free loop copy is lowered: the accesses proven in bounds, and where its
+        #: back edge goes (see :meth:`lower_versioned`).
+        self.unchecked: frozenset[int] = frozenset()
+        self.retarget: dict[int, ir.Block] = {}
 
     # -- structure ---------------------------------------------------------------------------
     def lower(self) -> None:
@@ -174,16 +217,47 @@ class _Lowerer:
         b.branch(self.labels[self.func.start])
         b.position_at_end(self.bail)
         b.ret(_const(0))
+        versioning = options.enabled("loop_versioning")
         for blk in self.bblocks:
-            self.lower_block(blk)
+            plan = loops.plan(blk) if versioning else None
+            if plan is None:
+                self.lower_block(blk)
+            else:
+                self.lower_versioned(blk, plan)
         for block in self.fn.blocks:  # the dead blocks after unconditional traps
             if not block.is_terminated:
                 b.position_at_end(block)
                 b.unreachable()
 
-    def lower_block(self, blk: list[Insn]) -> None:
+    def lower_versioned(self, blk: list[Insn], plan: loops.LoopPlan) -> None:
+        """A simple loop twice: without the checks of ``plan``'s accesses when its guard proves
+        them in bounds for every iteration the loop can run, else as usual (:mod:`.loops`)."""
+        b, head = self.b, blk[0].pc
+        checked, fast = self.new_block(f"b{head}.checked"), self.new_block(f"b{head}.unchecked")
+        b.position_at_end(self.labels[head])
+        b.cbranch(self.version_guard(plan), fast, checked)
+        self.retarget = {head: checked}
+        self.lower_block(blk, checked)
+        self.retarget, self.unchecked = {head: fast}, plan.pcs
+        self.lower_block(blk, fast)
+        self.retarget, self.unchecked = {}, frozenset()
+
+    def version_guard(self, plan: loops.LoopPlan) -> ir.Value:
+        """On entry to the loop: whether every access of ``plan`` stays in bounds in every
+        iteration (the iteration count from the back edge, addresses at its ends; 128-bit)."""
+        g = _Guard(self.b, [self.reg(r) for r in range(11)], plan.steps)
+        trips, ok = g.trips(plan.bound)
+        for access in plan.accesses:
+            lo = self.layout.write_lo if access.write else self.layout.read_lo
+            first = g.at_entry(access.address)
+            last = self.b.add(first, self.b.mul(g.slope(access.address), trips))
+            ok = g.all(ok, g.within(first, lo, self.layout.size - access.size),
+                       g.within(last, lo, self.layout.size - access.size))
+        return ok
+
+    def lower_block(self, blk: list[Insn], entry: ir.Block | None = None) -> None:
         b, size = self.b, len(blk)
-        b.position_at_end(self.labels[blk[0].pc])
+        b.position_at_end(entry or self.labels[blk[0].pc])
         body = self.fn.append_basic_block(f"b{blk[0].pc}.body")
         # Unbounded runs never exhaust the budget (every refill point gets what the function
         # may spend before the next one): no tail, no check outside refill points.
@@ -196,7 +270,7 @@ class _Lowerer:
             if tail is None:
                 b.branch(body)
             else:
-                b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body).set_weights([1, 99])
+                weigh(b.cbranch(b.icmp_signed("<", n, _const(0)), tail, body), 1, 99)
         b.position_at_end(body)
         for idx, insn in enumerate(blk):
             self.delta = size - 1 - idx
@@ -241,12 +315,12 @@ class _Lowerer:
         refill = self.fn.append_basic_block(f"b{blk[0].pc}.refill")
         fast = self.fn.append_basic_block(f"b{blk[0].pc}.fast")
         left = b.load(self.n)
-        b.cbranch(b.icmp_signed("<", left, _const(need)), refill, fast).set_weights([1, 99])
+        weigh(b.cbranch(b.icmp_signed("<", left, _const(need)), refill, fast), 1, 99)
         b.position_at_end(fast)
         b.store(b.sub(left, _const(size)), self.n)
         b.branch(body)
         b.position_at_end(refill)
-        more = b.call(self.refill_function(), [_const(blk[0].pc), left, _const(need), self.args[6]],
+        more = b.call(self.refill_function(), [_const(blk[0].pc), left, _const(need), self.args[6], self.ctx],
                       cconv=_REFILL_CC)
         self.check_status()
         n = b.sub(more, _const(size))
@@ -264,15 +338,15 @@ class _Lowerer:
         if name in module.globals:
             fn: ir.Function = module.globals[name]
             return fn
-        fn = ir.Function(module, ir.FunctionType(I64, [I64] * 4), name)
+        fn = ir.Function(module, ir.FunctionType(I64, [I64] * 4 + [PTR]), name)
         fn.linkage, fn.calling_convention = "internal", _REFILL_CC
         fn.attributes.add("noinline")
         fn.attributes.add("cold")
         b = ir.IRBuilder(fn.append_basic_block("entry"))
-        pc, left, need, depth = fn.args
+        pc, left, need, depth, ctx = fn.args
         zero = _const(0)
-        args = [_const(Callback.REFILL), need, pc, left, zero, zero, zero, zero, zero, zero, depth]
-        b.ret(b.call(self.callback, args))
+        b.ret(host_call(b, self.callback, ctx, Callback.REFILL, pc,
+                        [need, left, zero, zero, zero, zero, zero, zero, depth]))
         return fn
 
     def unwind_block(self) -> ir.Block:
@@ -308,9 +382,12 @@ class _Lowerer:
         if pcs == list(range(pcs[0], pcs[0] + len(pcs))):
             return self.b.add(n, _const(pcs[0]))
         table_type = ir.ArrayType(I64, len(pcs))
-        table = ir.GlobalVariable(self.fn.module, table_type, f"pcs{pcs[0]}.{self.fn.name}")
-        table.global_constant, table.linkage = True, "private"
-        table.initializer = ir.Constant(table_type, pcs)
+        name = f"pcs{pcs[0]}.{self.fn.name}"
+        table = self.fn.module.globals.get(name)  # a versioned loop's two copies share it
+        if table is None:
+            table = ir.GlobalVariable(self.fn.module, table_type, name)
+            table.global_constant, table.linkage = True, "private"
+            table.initializer = ir.Constant(table_type, pcs)
         return self.b.load(self.b.gep(table, [_const(0), n], source_etype=table_type), typ=I64)
 
     def fall_through(self, last: Insn) -> None:
@@ -328,7 +405,7 @@ class _Lowerer:
         return self.fn.append_basic_block(f"{kind}{self.labels_made}")
 
     def goto(self, target: int) -> ir.Block:
-        return self.labels[target]
+        return self.retarget.get(target) or self.labels[target]
 
     # -- helpers -----------------------------------------------------------------------------
     def ctx_slot(self, slot: int) -> ir.Value:
@@ -385,7 +462,7 @@ class _Lowerer:
                 addr: ir.Value | None = None, extra: int = 0, pc_value: ir.Value | None = None) -> None:
         good = self.new_block("ok")
         bad = self.trap_block(self.trap_values(status, pc, left, addr, extra, pc_value))
-        self.b.cbranch(cond, bad, good).set_weights([1, 99])
+        weigh(self.b.cbranch(cond, bad, good), 1, 99)
         self.b.position_at_end(good)
 
     def check_status(self) -> None:
@@ -393,14 +470,14 @@ class _Lowerer:
         b = self.b
         good = self.new_block("ok")
         failed = b.icmp_unsigned("!=", self.ctx_load(CTX_STATUS), _const(0))
-        b.cbranch(failed, self.unwind, good).set_weights([1, 99])
+        weigh(b.cbranch(failed, self.unwind, good), 1, 99)
         b.position_at_end(good)
 
     def call_host(self, kind: Callback, arg: ir.Value, pc: int, regs: Sequence[ir.Value],
                   r10: ir.Value | None = None, left: ir.Value | None = None) -> ir.Value:
-        args = [_const(kind), arg, _const(pc), left if left is not None else self.left(), *regs,
+        args = [arg, left if left is not None else self.left(), *regs,
                 r10 if r10 is not None else self.reg(10), self.args[6]]
-        result = self.b.call(self.callback, args)
+        result = host_call(self.b, self.callback, self.ctx, kind, pc, args)
         self.check_status()
         return result
 
@@ -443,6 +520,8 @@ class _Lowerer:
             self.trap(Status.STACK_OVERFLOW, insn.pc, addr=_const(insn.off), extra=size)
             return _const(0)
         addr = b.add(self.reg(base), _const(insn.off))
+        if insn.pc in self.unchecked:  # proven in bounds by the loop's guard (lower_versioned)
+            return addr
         lo = self.layout.write_lo if write else self.layout.read_lo
         span = self.layout.size - size - lo
         bad = b.icmp_unsigned(">", b.sub(addr, _const(lo)), _const(span))
@@ -571,7 +650,7 @@ class _Lowerer:
         if ok is None:
             return value
         fast, slow, done = b.block, self.new_block("slow"), self.new_block("native")
-        b.cbranch(ok, done, slow).set_weights([99, 1])
+        weigh(b.cbranch(ok, done, slow), 99, 1)
         b.position_at_end(slow)
         host = self.call_host(kind, arg, insn.pc, args)
         slow_end = b.block
@@ -615,7 +694,7 @@ class _Lowerer:
         is_function = b.and_(b.and_(inside, aligned), known)
         direct, host = self.new_block("callx"), self.new_block("callx.host")
         done = self.new_block("callx.done")
-        b.cbranch(is_function, direct, host).set_weights([99, 1])
+        weigh(b.cbranch(is_function, direct, host), 99, 1)
         b.position_at_end(direct)
         depth = self.args[6]
         too_deep = b.icmp_signed(">=", depth, _const(self.layout.max_depth - 1))
@@ -650,6 +729,111 @@ class _Lowerer:
         table.global_constant, table.linkage = True, "private"
         table.initializer = ir.Constant(table_type, entries)
         return table_type
+
+
+def host_call(b: ir.IRBuilder, callback: ir.Function, ctx: ir.Value, kind: Callback, pc: int | ir.Value,
+              args: Sequence[ir.Value]) -> ir.Value:
+    """Call the host: ``args`` (:data:`CALLBACK_ARGS` of them) into ctx from :data:`CTX_CALL`,
+    then ``callback(kind | pc << 8)``."""
+    for slot, value in enumerate(args, CTX_CALL):
+        b.store(value, b.gep(ctx, [_const(slot)], source_etype=I64))
+    word = _const(kind | pc << 8) if isinstance(pc, int) else b.or_(b.shl(pc, _const(8)), _const(kind))
+    return b.call(callback, [word])
+
+
+I128 = ir.IntType(128)
+_U64_MAX, _S64_MIN, _S64_MAX = (1 << 64) - 1, -(1 << 63), (1 << 63) - 1
+#: Longest loop (iterations) a guard vouches for: keeps its 128-bit products exact.
+_MAX_TRIPS = 1 << 32
+
+
+class _Guard:
+    """128-bit arithmetic on :class:`~.loops.Affine` forms for a versioned loop's guard."""
+
+    def __init__(self, b: ir.IRBuilder, entry: list[ir.Value], steps: dict[int, loops.Affine]) -> None:
+        self.b = b
+        self.entry = [b.zext(v, I128) for v in entry]  # any representative: forms are mod 2^64
+        self.steps = steps
+
+    def k(self, value: int) -> ir.Constant:
+        return ir.Constant(I128, value)
+
+    def at_entry(self, form: loops.Affine) -> ir.Value:
+        """The form's value in the first iteration."""
+        value: ir.Value = self.k(form.const)
+        for r, coef in form.terms:
+            value = self.b.add(value, self.b.mul(self.entry[r], self.k(coef)))
+        return value
+
+    def slope(self, form: loops.Affine) -> ir.Value:
+        """How much the form grows per iteration."""
+        value: ir.Value = self.k(0)
+        for r, coef in form.terms:
+            if r in self.steps:
+                value = self.b.add(value, self.b.mul(self.at_entry(self.steps[r]), self.k(coef)))
+        return value
+
+    def wrap(self, value: ir.Value, signed: bool) -> ir.Value:
+        """``value`` mod 2^64 as the unsigned or signed representative."""
+        narrow = self.b.trunc(value, I64)
+        return self.b.sext(narrow, I128) if signed else self.b.zext(narrow, I128)
+
+    def within(self, value: ir.Value, lo: int, hi: int) -> ir.Value:
+        b = self.b
+        return b.and_(b.icmp_signed(">=", value, self.k(lo)), b.icmp_signed("<=", value, self.k(hi)))
+
+    def all(self, *conds: ir.Value) -> ir.Value:
+        out = conds[0]
+        for cond in conds[1:]:
+            out = self.b.and_(out, cond)
+        return out
+
+    def divide(self, x: ir.Value, y: ir.Value) -> ir.Value:
+        """``x / y`` for ``0 <= x < 2^64`` and ``0 < y < 2^64``, as a 64-bit division (a 128-bit
+        one would need a runtime library the JIT does not link); 0 when ``y`` is 0."""
+        b = self.b
+        divisor = b.trunc(y, I64)
+        safe = b.select(b.icmp_unsigned("==", divisor, _const(0)), _const(1), divisor)
+        return b.zext(b.udiv(b.trunc(x, I64), safe), I128)
+
+    def ceil_divide(self, x: ir.Value, y: ir.Value) -> ir.Value:
+        """``ceil(x / y)`` for ``0 < x < 2^64``, ``0 < y < 2^64``."""
+        return self.b.add(self.divide(self.b.sub(x, self.k(1)), y), self.k(1))
+
+    def trips(self, bound: loops.Bound) -> tuple[ir.Value, ir.Value]:
+        """(T, ok): the back edge is taken T times at most, with ok; the loop runs T + 1 times.
+
+        ``value`` takes v0 + B·k in iteration k (mod 2^64); ``ok`` also says that the integer
+        sequence does not wrap before the comparison fails, so T is exact.
+        """
+        b, op = self.b, bound.op
+        signed = op.startswith("js")
+        v0 = self.wrap(self.at_entry(bound.value), signed)
+        step = self.wrap(self.slope(bound.value), True)
+        limit = self.wrap(self.at_entry(bound.limit), signed)
+        lo, hi = (_S64_MIN, _S64_MAX) if signed else (0, _U64_MAX)
+        zero = self.k(0)
+        if op == "jne":
+            up = b.icmp_signed(">", step, zero)
+            gap = b.and_(b.select(up, b.sub(limit, v0), b.sub(v0, limit)), self.k(_U64_MAX))
+            size = b.select(up, step, b.neg(step))
+            trips = self.divide(gap, size)
+            exact = b.icmp_signed("==", b.mul(trips, size), gap)
+            ok = b.and_(b.icmp_signed("!=", step, zero), exact)
+        elif op in ("jlt", "jslt", "jle", "jsle"):
+            end = limit if op in ("jlt", "jslt") else b.add(limit, self.k(1))
+            more = b.icmp_signed("<", v0, end)
+            trips = b.select(more, self.ceil_divide(b.sub(end, v0), step), zero)
+            last = b.add(v0, b.mul(step, trips))
+            ok = b.and_(b.icmp_signed(">", step, zero), b.icmp_signed("<=", last, self.k(hi)))
+        else:  # jgt, jsgt, jge, jsge: a falling value
+            end = limit if op in ("jgt", "jsgt") else b.sub(limit, self.k(1))
+            size = b.neg(step)
+            more = b.icmp_signed(">", v0, end)
+            trips = b.select(more, self.ceil_divide(b.sub(v0, end), size), zero)
+            last = b.add(v0, b.mul(step, trips))
+            ok = b.and_(b.icmp_signed("<", step, zero), b.icmp_signed(">=", last, self.k(lo)))
+        return trips, b.and_(ok, b.icmp_signed("<", trips, self.k(_MAX_TRIPS)))
 
 
 # -- ALU operations (RFC 9669 §4.1, as bpfvm.isa.arith defines them) --------------------------
@@ -732,6 +916,8 @@ def program_module(program: Program, layout: Layout, callback_symbol: str,
     module = ir.Module(name=program.name)
     functions = {f.start: ir.Function(module, FUNC_TYPE, function_name(f.start))
                  for f in program.functions.values()}
+    for fn in functions.values():
+        fn.scope = _Scope(fn.scope)
     callback = ir.Function(module, CALLBACK_TYPE, callback_symbol)
     lowered = Natives(module, layout, natives) if natives else None
     for func in program.functions.values():

@@ -38,6 +38,7 @@ from llvmlite import ir
 
 from ..cc.legalize import MATH_INTRINSICS
 from ..runtime.layout import Layout
+from . import options
 
 __all__ = ["ENABLED", "NAMES", "Natives", "eligible", "map_sites", "register_symbols"]
 
@@ -192,9 +193,26 @@ class _Fp:
 FpEmitter = Callable[..., ir.Value]
 
 
+def _x86(e: _Fp, op: str, *args: ir.Value) -> ir.Value:
+    """The x86-64 SSE instruction ``<op>sd`` itself (inline assembly, so that LLVM can neither
+    fold nor commute it): its NaN results are softfloat's — the first NaN operand quieted,
+    the default NaN for an invalid operation."""
+    ty = ir.FunctionType(DOUBLE, [DOUBLE] * len(args))
+    if len(args) == 1:
+        text, constraint = (f"v{op}sd $1, $1, $0", "=x,x") if options.avx() else (f"{op}sd $1, $0", "=x,x")
+    elif options.avx():
+        text, constraint = f"v{op}sd $2, $1, $0", "=x,x,x"
+    else:
+        text, constraint = f"{op}sd $2, $0", "=x,0,x"
+    return e.raw(e.b.asm(ty, text, constraint, [e.dbl(a) for a in args], side_effect=False))
+
+
 def _ieee(op: str) -> FpEmitter:
-    """``fadd``/``fsub``/``fmul``: the hardware operation with x86's NaN rules."""
+    """``fadd``/``fsub``/``fmul``: the hardware operation with x86's NaN rules (the instruction
+    itself on an x86-64 host, see :func:`_x86`)."""
     def emit(e: _Fp, a: ir.Value, b: ir.Value) -> ir.Value:
+        if options.x86_nan_rules():
+            return _x86(e, op[1:], a, b)
         return e.nan_fix(e.raw(getattr(e.b, op)(e.dbl(a), e.dbl(b))), a, b)
     return emit
 
@@ -259,6 +277,9 @@ def _integral(name: str) -> FpEmitter:
 
 
 def _sqrt(e: _Fp, x: ir.Value) -> ir.Value:
+    """softfloat ``sqrt``: a NaN as is (not quieted), a negative number the default NaN."""
+    if options.x86_nan_rules():  # sqrtsd gives the default NaN below zero, -0 for -0
+        return e.sel(e.isnan(x), x, _x86(e, "sqrt", x))
     return e.sel(e.isnan(x), x, e.sel(e.cmp("<", x, 0.0), _DEFAULT_NAN, e.intrinsic("sqrt", x)))
 
 
