@@ -1,0 +1,88 @@
+"""Program-type contexts as the verifier sees them: which ``ctx`` offsets may be read or written.
+
+PROVISIONAL: bpfvm has no program-type layer yet (the program-types issue will own context
+layouts); until then this module carries the kernel's ``is_valid_access`` rules for the types
+the verifier tests use — socket filter (``sk_filter_is_valid_access`` over ``struct
+__sk_buff``, 192 bytes), XDP (``xdp_is_valid_access`` over ``struct xdp_md``, 24 bytes) and raw
+tracepoints (``raw_tp_prog_is_valid_access``: 8-byte aligned reads of the u64 arguments) —
+from ``net/core/filter.c`` and ``kernel/trace/bpf_trace.c`` of Linux 6.18.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from .state import RegType
+
+__all__ = ["CONTEXTS", "Context", "PROG_TYPES"]
+
+#: Program-type names (``--type``) → ``enum bpf_prog_type`` numbers.
+PROG_TYPES = {"socket_filter": 1, "kprobe": 2, "sched_cls": 3, "sched_act": 4, "tracepoint": 5, "xdp": 6,
+              "raw_tracepoint": 17, "syscall": 31}
+
+#: ``is_valid_access(off, size, write)`` → None (invalid) or the type of the loaded value.
+Access = Callable[[int, int, bool], "RegType | None"]
+
+
+@dataclass(frozen=True)
+class Context:
+    """A program type's context: its size and access rule."""
+
+    name: str
+    size: int
+    access: Access
+
+
+def _narrow_ok(off: int, size: int, default: int) -> bool:
+    return size <= default and not size & (size - 1)
+
+
+_SKB_CB = (48, 68)
+
+
+def _skb_access(off: int, size: int, write: bool) -> RegType | None:
+    """``bpf_skb_is_valid_access`` restricted by ``sk_filter_is_valid_access``."""
+    if off in range(72, 76) or off in range(76, 84) or off in range(140, 144) or off in range(88, 140) \
+            or off in range(152, 160) or off in range(160, 164) or off in range(184, 192):
+        return None  # tc_classid, data, data_end, data_meta, family..local_port, tstamp, wire_len, hwtstamp
+    if write and not _SKB_CB[0] <= off < _SKB_CB[1]:
+        return None
+    if off < 0 or off >= 192 or off % size:
+        return None
+    if _SKB_CB[0] <= off < _SKB_CB[1]:
+        return RegType.SCALAR if off + size <= _SKB_CB[1] else None
+    if off in range(92, 100) or off in range(100, 132):
+        return RegType.SCALAR if size == 4 else None
+    if off in range(144, 152) or off == 180 or off in range(181, 184):
+        return None
+    if off == 168:
+        return None  # sk: PTR_TO_SOCK_COMMON_OR_NULL, not modelled yet
+    if write:
+        return RegType.SCALAR if size == 4 else None
+    return RegType.SCALAR if _narrow_ok(off, size, 4) else None
+
+
+def _xdp_access(off: int, size: int, write: bool) -> RegType | None:
+    """``xdp_is_valid_access`` for a non-devmap XDP program."""
+    if off == 20 or write:
+        return None
+    if off < 0 or off >= 24 or off % size or size != 4:
+        return None
+    return {0: RegType.PTR_TO_PACKET, 4: RegType.PTR_TO_PACKET_END, 8: RegType.PTR_TO_PACKET_META}.get(
+        off, RegType.SCALAR)
+
+
+def _raw_tp_access(off: int, size: int, write: bool) -> RegType | None:
+    """``raw_tp_prog_is_valid_access``: aligned 8-byte reads of up to 12 arguments."""
+    if off < 0 or off >= 8 * 12 or write or off % size or size != 8:
+        return None
+    return RegType.SCALAR
+
+
+#: ``enum bpf_prog_type`` → its context.
+CONTEXTS: dict[int, Context] = {
+    1: Context("socket_filter", 192, _skb_access),
+    6: Context("xdp", 24, _xdp_access),
+    17: Context("raw_tracepoint", 96, _raw_tp_access),
+}
