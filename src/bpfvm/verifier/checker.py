@@ -27,6 +27,7 @@ from .cfg import Cfg, Reject, analyse, live_regs, scc_ids
 from .ctx import CONTEXTS, Context
 from .disasm import RawInsn, kernel_insn
 from .log import VLog, format_state
+from .prune import reg_exact, regsafe, stacksafe
 from .state import ADD_CONST, Frame, MapInfo, Reg, RegType, Slot, StackSlot, State
 
 __all__ = ["Checker", "Stats"]
@@ -309,7 +310,7 @@ class Checker:
 
     def _looping(self, old: State, cur: State) -> bool:
         a, b = old.frame, cur.frame
-        return all(_reg_exact(x, y) for x, y in zip(a.regs, b.regs))
+        return all(reg_exact(x, y) for x, y in zip(a.regs, b.regs))
 
     def _states_equal(self, old: State, cur: State, live: int, *, exact: bool) -> bool:
         if len(old.frames) != len(cur.frames):
@@ -321,9 +322,9 @@ class Checker:
             for i in range(11):
                 if i < 10 and not live >> i & 1 and not exact:
                     continue
-                if not _regsafe(fo.regs[i], fc.regs[i], idmap, exact):
+                if not regsafe(fo.regs[i], fc.regs[i], idmap, exact):
                     return False
-            if not _stacksafe(fo, fc, idmap, exact):
+            if not stacksafe(fo, fc, idmap, exact, self.privileged):
                 return False
         return True
 
@@ -592,8 +593,6 @@ class Checker:
         if insn.src:
             raise Reject("BPF_ST uses reserved fields")
         dst = self._check_reg(insn.dst, src=True)
-        if dst.type is RegType.PTR_TO_CTX:
-            raise Reject(f"BPF_ST stores into R{insn.dst} {dst.type_str()} is not allowed", 13)
         self._mem_access(idx, insn.dst, insn.off, size, write=True, value_regno=-1, st_imm=insn.imm)
 
     def _atomic(self, idx: int, insn: RawInsn, size: int) -> None:
@@ -646,22 +645,26 @@ class Checker:
             return
         total = reg.val.var_off.add(Scalar.known((reg.off + off) & M64).var_off)
         if not total.is_aligned(size):
-            raise Reject(f"misaligned stack access off {reg.val.var_off}+{reg.off}+{off} size {size}", 13)
+            t = reg.val.var_off
+            shown = str(s64(t.value)) if t.is_const() else str(t)
+            raise Reject(f"misaligned stack access off {shown}+{reg.off}+{off} size {size}", 13)
 
-    def _stack_bounds(self, regno: int, reg: Reg, off: int, size: int) -> tuple[int, int]:
+    def _stack_bounds(self, regno: int, reg: Reg, off: int, size: int, write: bool) -> tuple[int, int]:
         v = reg.val
+        extra = " write to" if write else " read from"
         if v.is_const():
             lo = s64(v.value) + off
             hi = lo + size
         else:
             if v.smax >= MAX_VAR_OFF or v.smin <= -MAX_VAR_OFF:
-                raise Reject(f"invalid unbounded variable-offset stack R{regno}", 13)
+                raise Reject(f"invalid unbounded variable-offset{extra} stack R{regno}", 13)
             lo = v.smin + off
             hi = v.smax + off + size
         if lo < -MAX_STACK or lo > -1 or hi > 0:
             if v.is_const():
-                raise Reject(f"invalid stack R{regno} off={off} size={size}", 13)
-            raise Reject(f"invalid variable-offset stack R{regno} var_off={v.var_off} off={off} size={size}", 13)
+                raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}", 13)
+            raise Reject(f"invalid variable-offset{extra} stack R{regno} var_off={v.var_off} off={off} size={size}",
+                         13)
         frame = self.cur.frame
         frame.grow(-lo)
         self.stats.stack_depth = max(self.stats.stack_depth, (-lo + 7) // 8 * 8)
@@ -669,7 +672,7 @@ class Checker:
 
     def _stack_access(self, idx: int, regno: int, reg: Reg, off: int, size: int, write: bool,
                       value_regno: int, st_imm: int | None) -> None:
-        lo, hi = self._stack_bounds(regno, reg, off, size)
+        lo, hi = self._stack_bounds(regno, reg, off, size, write)
         frame = self.cur.frame
         if reg.val.is_const():
             start = lo

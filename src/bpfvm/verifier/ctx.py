@@ -74,8 +74,8 @@ def _xdp_access(off: int, size: int, write: bool) -> RegType | None:
 
 
 def _raw_tp_access(off: int, size: int, write: bool) -> RegType | None:
-    """``raw_tp_prog_is_valid_access``: aligned 8-byte reads of up to 12 arguments."""
-    if off < 0 or off >= 8 * 12 or write or off % size or size != 8:
+    """``raw_tp_prog_is_valid_access`` (``bpf_tracing_ctx_access``): aligned reads of 12 u64 arguments."""
+    if off < 0 or off >= 8 * 12 or write or off % size:
         return None
     return RegType.SCALAR
 
