@@ -85,6 +85,8 @@ class VM:
                              stack_size=(stack_size or MAX_FRAME) * max_call_depth)
         self.heap_region: Region = self.memory.map("heap", heap_size, writable=True)
         self._heap: Any = None
+        self._kernel: Any = None
+        self._kernel_helpers: Any = None
         self.stdin: BinaryIO = stdin or sys.stdin.buffer
         self.stdout: BinaryIO = stdout or sys.stdout.buffer
         self.stderr: BinaryIO = stderr or sys.stderr.buffer
@@ -120,6 +122,24 @@ class VM:
             self._heap = Heap(self.memory, self.heap_region)
         return self._heap
 
+    @property
+    def kernel(self) -> Any:
+        """The kernel environment helpers run in (bpfvm.kernel.helpers.env.KernelEnv: clock,
+        task, trace log, host buffers …), created on first use."""
+        if self._kernel is None:
+            from .kernel.helpers.env import KernelEnv
+
+            self._kernel = KernelEnv(self)
+        return self._kernel
+
+    def _helper_table(self) -> Mapping[int, Callable[..., Any]]:
+        """``vm.helpers`` over the kernel's implemented helpers (bpfvm.kernel.helpers)."""
+        if self._kernel_helpers is None:
+            from .kernel.helpers.dispatch import VmHelpers
+
+            self._kernel_helpers = VmHelpers(self.helpers, self.kernel)
+        return self._kernel_helpers
+
     # -- loading -----------------------------------------------------------------------------
     def program(self, code: bytes | bytearray | memoryview | Program) -> Program:
         """Decode raw bytecode into a Program (cached), or return a Program as is."""
@@ -141,6 +161,9 @@ class VM:
             return compiled
         frame = self.frame_size(program)
         check_resolved(program)
+        from .kernel.helpers.dispatch import check_license
+
+        check_license(program, self.helpers)
         bound = self._bind(program)
         mark = self.memory.mark()
         try:
@@ -151,7 +174,7 @@ class VM:
                 options = {"use_cache": self.jit_cache, "bounded": self.max_instructions is not None,
                            "interruptible": self.interruptible}
             compiler = _jit_compile() if self.engine == "jit" else compile_program
-            compiled = compiler(linked, self.memory, self.helpers, frame_size=frame,
+            compiled = compiler(linked, self.memory, self._helper_table(), frame_size=frame,
                                 max_depth=self.max_call_depth, code_base=addresses["code"],
                                 intrinsics=bound, context=self, **options)
         except BaseException:
@@ -186,17 +209,20 @@ class VM:
     def _bind(self, program: Program) -> dict[int, Callable[..., Any] | None]:
         if not program.externs:
             return {}
+        from .kernel.helpers.dispatch import kfunc_for
         from .libc import LIBC
 
         bound: dict[int, Callable[..., Any] | None] = {}
         missing: set[str] = set()
         for pc, name in program.externs.items():
             found = self.intrinsics.get(name) or LIBC.get(name)
-            if found is None:
+            if found is not None:
+                bound[pc] = found.bind(self, self.regs)
+            elif (kfunc := kfunc_for(name, self.kernel)) is not None:
+                bound[pc] = kfunc
+            else:
                 missing.add(name)
                 bound[pc] = None
-            else:
-                bound[pc] = found.bind(self, self.regs)
         if missing and not self.lazy_binding:
             raise ProgramError(f"{program.name}: no intrinsic for {', '.join(sorted(missing))} "
                                "(register them in vm.intrinsics, or pass lazy_binding=True)")
@@ -284,6 +310,19 @@ class VM:
             if trap.pc < 0:
                 raise VmTrap(trap.kind, self.pc, trap.reason, trap.addr) from trap
             raise
+
+    def invoke(self, address: int, *args: int) -> int:
+        """Call the guest function at code ``address`` (r1..r5 = ``args``) and return r0: from a
+        host function while a program runs (as :meth:`call`), or between runs (BPF timer
+        callbacks).  Raises :class:`ProgramError` if no compiled program has a function there."""
+        if self._running is not None:
+            return self.call(address, *args)
+        for key, compiled in list(self._compiled.items()):
+            offset = address - self._addresses[key]["code"]
+            starts = {f.start for f in compiled.program.functions.values()}
+            if offset >= 0 and offset % 8 == 0 and offset // 8 in starts:
+                return self._call(compiled, offset // 8, tuple(a & _M64 for a in args))
+        raise ProgramError(f"no function of a loaded program is at {address:#x}")
 
     # -- data by name ------------------------------------------------------------------------
     def address_of(self, program: Program, name: str) -> int:

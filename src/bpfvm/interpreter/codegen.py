@@ -313,7 +313,7 @@ class _FunctionWriter:
         if insn.pc in self.program.externs:
             return [f"r0 = _intrinsic({insn.pc}, {self.left}, r10, d, r1, r2, r3, r4, r5)"]
         if op == "call":
-            return [f"r0 = _helper({insn.imm}, {insn.pc}, {self.left}, r1, r2, r3, r4, r5)"]
+            return [f"r0 = _helper({insn.imm}, {insn.pc}, {self.left}, r10, d, r1, r2, r3, r4, r5)"]
         if op == "call_kfunc":
             raise ProgramError(f"kfunc call (BTF id {insn.imm}) is not supported", insn.pc)
         target = insn.pc + 1 + insn.imm

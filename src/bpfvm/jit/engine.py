@@ -286,7 +286,11 @@ class Compiled:
         """Do what native code asked of the host (see :class:`~bpfvm.jit.lower.Callback`)."""
         rt = self.runtime
         if kind is Callback.HELPER:
-            return int(rt["_helper"](_signed(arg), pc, left, *regs))
+            reserve = self.reserve  # guest calls from the helper (bpf_loop) are not charged twice
+            try:
+                return int(rt["_helper"](_signed(arg), pc, left, r10, depth, *regs))
+            finally:
+                self.reserve = reserve
         if kind is Callback.INTRINSIC:
             assert self.intrinsic is not None
             reserve = self.reserve  # guest calls from the intrinsic are not charged to the caller
@@ -311,7 +315,7 @@ class Compiled:
             self.ctx[CTX_LEFT] = left
             return fn(self.mem_base, ctypes.addressof(self.ctx), *regs, r10, depth + 1)
         if target in self.helpers:
-            r0 = int(self.runtime["_helper"](target, pc, left, *regs))
+            r0 = int(self.runtime["_helper"](target, pc, left, r10 + self.layout.frame_size, depth, *regs))
             self.ctx[CTX_LEFT] = left
             return r0
         self.state.left = left

@@ -87,10 +87,20 @@ def nested_target(functions: Mapping[int, Any], address: int, state: RunState, l
 
 
 def check_helpers(program: Program, helpers: Mapping[int, Helper]) -> None:
-    """Raise :class:`ProgramError` (with the pc) for a call to a helper id not in ``helpers``."""
+    """Raise :class:`ProgramError` (with the pc) for a call to a helper id not in ``helpers``:
+    the message names the kernel helper of that id, if there is one, and says bpfvm lacks it."""
     for insn in program.insns:
         if insn.spec.op == "call" and insn.pc not in program.externs and insn.imm not in helpers:
-            raise ProgramError(f"call to unknown helper {insn.imm}", insn.pc)
+            raise ProgramError(_missing_helper(insn.imm), insn.pc)
+
+
+def _missing_helper(hid: int) -> str:
+    from ..kernel.helpers import HELPERS
+
+    known = HELPERS.get(hid)
+    if known is None:
+        return f"call to unknown helper {hid}"
+    return f"call to helper {hid} ({known.name}), which bpfvm does not implement"
 
 
 def invoke(fn: Callable[..., Any], kind: str, ident: object, pc: int, args: tuple[int, ...]) -> int:
@@ -180,8 +190,8 @@ def runtime_namespace(program: Program, memory: Memory, helpers: Mapping[int, He
         state.left = left
         raise VmTrap(TrapKind.CALL_DEPTH, pc, f"more than {layout.max_depth} nested call frames")
 
-    def helper(hid: int, pc: int, left: int, *args: int) -> int:
-        state.left = left
+    def helper(hid: int, pc: int, left: int, r10: int, d: int, *args: int) -> int:
+        state.left, state.r10, state.depth, state.pc = left, r10, d, pc
         fn = helpers.get(hid)
         if fn is None:
             raise VmTrap(TrapKind.UNKNOWN_HELPER, pc, f"helper {hid} is not registered")
@@ -195,7 +205,7 @@ def runtime_namespace(program: Program, memory: Memory, helpers: Mapping[int, He
                 depth(pc, n)
             return fn(r1, r2, r3, r4, r5, r10, n, d + 1)
         if target in helpers:
-            return helper(target, pc, n, r1, r2, r3, r4, r5), n
+            return helper(target, pc, n, r10 + layout.frame_size, d, r1, r2, r3, r4, r5), n
         state.left = n
         raise VmTrap(TrapKind.BAD_CALL_TARGET, pc, f"callx to {target:#x}, which is no function", target)
 

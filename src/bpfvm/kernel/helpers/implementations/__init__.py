@@ -1,0 +1,6 @@
+"""bpfvm's implementations of kernel helpers and kfuncs, one module per family (importing this
+package registers them all in :mod:`..registry`)."""
+
+from . import clock, dynptr, kfuncs, lock, loop, printf, probe, strings, task, timer
+
+__all__ = ["clock", "dynptr", "kfuncs", "lock", "loop", "printf", "probe", "strings", "task", "timer"]
