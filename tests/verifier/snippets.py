@@ -102,3 +102,55 @@ SNIPPETS: dict[str, tuple[int, str]] = {
     "many_branches": (SOCKET, "r2 = *(u32 *)(r1 + 0)\nr0 = 0\n" + "".join(
         f"if r2 == {i} goto +1\nr0 += 1\n" for i in range(40)) + "exit"),
 }
+
+#: Snippets that use maps: ``name -> (program type, maps, source)``; ``0x7e570000 + n`` is map n.
+MAP_SNIPPETS: dict[str, tuple[int, tuple[tuple[int, int, int, int], ...], str]] = {
+    "lookup_null_check": (SOCKET, ((2, 4, 8, 4),),
+                          "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                          "call 1\nif r0 == 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit"),
+    "lookup_no_null_check": (SOCKET, ((2, 4, 8, 4),),
+                             "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                             "call 1\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit"),
+    "lookup_oob": (SOCKET, ((2, 4, 8, 4),),
+                   "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                   "call 1\nif r0 == 0 goto +1\nr0 = *(u64 *)(r0 + 4)\nr0 = 0\nexit"),
+    "lookup_var_ok": (SOCKET, ((2, 4, 64, 4),),
+                      "r6 = *(u32 *)(r1 + 0)\n*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                      "call 1\nif r0 == 0 goto +4\nr6 &= 0x3f\nr0 += r6\nr0 = *(u8 *)(r0 + 0)\nr0 = 0\nexit"),
+    "lookup_var_bad": (SOCKET, ((2, 4, 64, 4),),
+                       "r6 = *(u32 *)(r1 + 0)\n*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                       "call 1\nif r0 == 0 goto +4\nr6 &= 0x7f\nr0 += r6\nr0 = *(u8 *)(r0 + 0)\nr0 = 0\nexit"),
+    "lookup_signed": (SOCKET, ((2, 4, 64, 4),),
+                      "r6 = *(u32 *)(r1 + 0)\n*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                      "call 1\nif r0 == 0 goto +6\nr6 <<= 32\nr6 s>>= 32\nif r6 s> 8 goto +2\nr0 += r6\n"
+                      "r0 = *(u8 *)(r0 + 0)\nr0 = 0\nexit"),
+    "lookup_key_ctx": (SOCKET, ((2, 4, 8, 4),), "r2 = r1\nr1 = 0x7e570000 ll\ncall 1\nr0 = 0\nexit"),
+    "lookup_key_scalar": (SOCKET, ((2, 4, 8, 4),), "r2 = 0\nr1 = 0x7e570000 ll\ncall 1\nr0 = 0\nexit"),
+    "lookup_map_not_map": (SOCKET, ((2, 4, 8, 4),),
+                           "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = r10\ncall 1\nr0 = 0\nexit"),
+    "lookup_ptr_arith_null": (SOCKET, ((2, 4, 8, 4),),
+                              "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                              "call 1\nr0 += 4\nr0 = 0\nexit"),
+    "lookup_copy_checked": (SOCKET, ((2, 4, 8, 4),),
+                            "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\n"
+                            "call 1\nr6 = r0\nif r0 == 0 goto +1\nr0 = *(u64 *)(r6 + 0)\nr0 = 0\nexit"),
+    "update_elem": (SOCKET, ((2, 4, 8, 4),),
+                    "*(u32 *)(r10 - 4) = 0\n*(u64 *)(r10 - 16) = 0\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -16\n"
+                    "r4 = 0\nr1 = 0x7e570000 ll\ncall 2\nexit"),
+    "update_short_value": (SOCKET, ((2, 4, 16, 4),),
+                           "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr3 = r10\nr3 += -8\n"
+                           "r4 = 0\nr1 = 0x7e570000 ll\ncall 2\nexit"),
+    "r1_clobbered": (SOCKET, (), "call 7\nr0 = r1\nexit"),
+    "prandom": (SOCKET, (), "call 7\nexit"),
+    "unknown_helper": (SOCKET, (), "call 999\nr0 = 0\nexit"),
+    "helper_wrong_type": (SOCKET, (), "call 113\nr0 = 0\nexit"),
+    "probe_read_size": (SOCKET, (), "r1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\ncall 4\nr0 = 0\nexit"),
+    "csum_diff": (SOCKET, (), "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\nr2 = 8\nr3 = 0\nr4 = 0\nr5 = 0\n"
+                              "call 28\nr0 = 0\nexit"),
+    "csum_diff_neg": (SOCKET, (), "r6 = *(u32 *)(r1 + 0)\n*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\n"
+                                  "r2 = r6\nr2 <<= 32\nr2 s>>= 32\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 0\nexit"),
+    "csum_diff_unbounded": (SOCKET, (), "r6 = *(u32 *)(r1 + 0)\n*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\n"
+                                        "r2 = r6\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 0\nexit"),
+    "csum_diff_oob": (SOCKET, (), "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\nr2 = 16\nr3 = 0\nr4 = 0\nr5 = 0\n"
+                                  "call 28\nr0 = 0\nexit"),
+}

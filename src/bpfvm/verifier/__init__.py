@@ -88,7 +88,7 @@ def verify(code: bytes | bytearray | memoryview, prog_type: int | str = 1, *, lo
     if len(data) % 8:
         raise ValueError(f"bytecode length {len(data)} is not a multiple of 8")
     checker = Checker(raw_decode(data), prog_type_number(prog_type), log_level=log_level, maps=dict(maps or {}),
-                      privileged=privileged, helper_name=helper_name or (lambda n: "unknown"))
+                      privileged=privileged, helper_name=helper_name)
     start = time.perf_counter_ns()
     ok, log, errno = checker.run()
     duration = (time.perf_counter_ns() - start) // 1000

@@ -25,6 +25,8 @@ from ..analysis.alu import scalar_alu, scalar_end
 from ..analysis.branch import branch_taken, flip, negate, refine
 from .cfg import Cfg, Reject, analyse, live_regs, scc_ids
 from .ctx import CONTEXTS, Context
+from .helpers import check_helper_call
+from .helpers import helper_name as _helper_name
 from .disasm import RawInsn, kernel_insn
 from .log import VLog, format_state
 from .prune import reg_exact, regsafe, stacksafe
@@ -95,14 +97,14 @@ class Checker:
 
     def __init__(self, insns: list[RawInsn], prog_type: int, *, log_level: int = 0,
                  maps: dict[int, MapInfo] | None = None, privileged: bool = True,
-                 helper_name: Callable[[int], str] = lambda n: "unknown") -> None:
+                 helper_name: Callable[[int], str] | None = None) -> None:
         self.insns = insns
         self.prog_type = prog_type
         self.ctx: Context | None = CONTEXTS.get(prog_type)
         self.log = VLog(log_level)
         self.maps = maps or {}
         self.privileged = privileged
-        self.helper_name = helper_name
+        self.helper_name = helper_name or _helper_name
         self.stats = Stats()
         self.facts = Facts()
         self.explored: dict[int, list[_Explored]] = {}
@@ -938,10 +940,12 @@ class Checker:
     def _call(self, idx: int, insn: RawInsn) -> None:
         if insn.code & 8:
             raise Reject("bpfvm: callx is not verified yet", 95)
-        if insn.off or insn.dst or insn.src not in (0, 1, 2):
+        if insn.off or insn.dst or insn.src not in (0, 1, 2) or (insn.src != 2 and insn.off):
             raise Reject("BPF_CALL uses reserved fields")
-        raise Reject(f"bpfvm: helper calls are not verified yet (call {self.helper_name(insn.imm)}#{insn.imm})",
-                     95)
+        if insn.src:
+            raise Reject("bpfvm: BPF-to-BPF calls and kfuncs are not verified yet", 95)
+        check_helper_call(self, idx, insn.imm)
+        self.cur.insn_idx = idx + 1
 
     def _cond_jmp(self, idx: int, insn: RawInsn) -> None:
         code = insn.code
