@@ -3,9 +3,10 @@
 PROVISIONAL: bpfvm has no program-type layer yet (the program-types issue will own context
 layouts); until then this module carries the kernel's ``is_valid_access`` rules for the types
 the verifier tests use — socket filter (``sk_filter_is_valid_access`` over ``struct
-__sk_buff``, 192 bytes), XDP (``xdp_is_valid_access`` over ``struct xdp_md``, 24 bytes) and raw
+__sk_buff``, 192 bytes), XDP (``xdp_is_valid_access`` over ``struct xdp_md``, 24 bytes), raw
 tracepoints (``raw_tp_prog_is_valid_access``: 8-byte aligned reads of the u64 arguments) —
-from ``net/core/filter.c`` and ``kernel/trace/bpf_trace.c`` of Linux 6.18.
+and syscall programs (``syscall_prog_is_valid_access``), from ``net/core/filter.c``,
+``kernel/trace/bpf_trace.c`` and ``kernel/bpf/syscall.c`` of Linux 6.18.
 """
 
 from __future__ import annotations
@@ -80,9 +81,17 @@ def _raw_tp_access(off: int, size: int, write: bool) -> RegType | None:
     return RegType.SCALAR
 
 
+def _syscall_access(off: int, size: int, write: bool) -> RegType | None:
+    """``syscall_prog_is_valid_access``: any aligned access below 64 KiB (a user buffer)."""
+    if off < 0 or off >= 0xFFFF or off % size:
+        return None
+    return RegType.SCALAR
+
+
 #: ``enum bpf_prog_type`` → its context.
 CONTEXTS: dict[int, Context] = {
     1: Context("socket_filter", 192, _skb_access),
     6: Context("xdp", 24, _xdp_access),
     17: Context("raw_tracepoint", 96, _raw_tp_access),
+    31: Context("syscall", 0xFFFF, _syscall_access),
 }
