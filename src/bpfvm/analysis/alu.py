@@ -254,7 +254,9 @@ def scalar_end(dst: Scalar, op: str) -> None:
     """Apply ``le16/32/64``, ``be16/32/64`` or ``bswap16/32/64`` to ``dst`` in place (little-endian host)."""
     size = int(op[-2:]) // 8 if op[-2:] in ("16", "32", "64") else 2
     if op.startswith("le"):
-        dst.var_off = dst.var_off.cast(size)
+        if size < 8:
+            dst.coerce_to_size(size)
+        return
     else:
         dst.var_off = tnum_bswap(dst.var_off, size)
     dst.mark_unbounded()

@@ -53,6 +53,8 @@ def branch_taken(op: str, a: Scalar, b: Scalar, bits: int) -> int:
         same = 1 if op == "jeq" else 0
         if t1.is_const() and t2.is_const():
             return same if t1.value == t2.value else 1 - same
+        if not t1.overlaps(t2):
+            return 1 - same
         if umin1 > umax2 or umax1 < umin2 or smin1 > smax2 or smax1 < smin2:
             return 1 - same
         if bits == 64 and (a.u32_min > b.u32_max or a.u32_max < b.u32_min or a.s32_min > b.s32_max

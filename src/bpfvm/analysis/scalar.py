@@ -205,6 +205,12 @@ class Scalar:
         if (self.s32_min & M32) <= (self.s32_max & M32):
             self.u32_min = max(self.u32_min, self.s32_min & M32)
             self.u32_max = min(self.u32_max, self.s32_max & M32)
+        elif self.u32_max < (self.s32_min & M32):
+            self.s32_min = s32(self.u32_min)
+            self.u32_max = min(self.u32_max, self.s32_max & M32)
+        elif (self.s32_max & M32) < self.u32_min:
+            self.s32_max = s32(self.u32_max)
+            self.u32_min = max(self.u32_min, self.s32_min & M32)
 
     def _deduce64(self) -> None:
         """``__reg64_deduce_bounds``: signed and unsigned 64-bit bounds inform each other."""
@@ -283,6 +289,14 @@ class Scalar:
         if self.is_const():
             v = _sext(self.var_off.value, bits)
             self.set_known(v)
+            return
+        if size == 4:  # the low half's signed bounds are exactly the result's
+            lo, hi = self.s32_min, self.s32_max
+            sub = self.var_off.subreg()
+            self.var_off = UNKNOWN if sub.mask >> 31 else Tnum(_sext(sub.value, 32) & M64, sub.mask)
+            self.mark_unbounded()
+            self.smin, self.smax, self.s32_min, self.s32_max = lo, hi, lo, hi
+            self.sync()
             return
         if (self.smax & M64) >> bits == (self.smin & M64) >> bits:
             a, b = _sext(self.smax, bits), _sext(self.smin, bits)

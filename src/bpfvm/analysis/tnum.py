@@ -43,11 +43,33 @@ class Tnum(NamedTuple):
             return False
         return self.value == other.value & ~self.mask
 
+    def overlaps(self, other: Tnum) -> bool:
+        """``tnum_overlap``: True if some value belongs to both tnums (their known bits agree)."""
+        known = ~self.mask & ~other.mask & M64
+        return (self.value & known) == (other.value & known)
+
     def is_aligned(self, size: int) -> bool:
         """``tnum_is_aligned``: every value is a multiple of ``size`` (a power of two)."""
         if not size:
             return True
         return not ((self.value | self.mask) & (size - 1))
+
+    def max_le(self, x: int) -> int | None:
+        """The largest value of this tnum that is <= ``x`` (None if there is none)."""
+        cur = self.value
+        if cur > x:
+            return None
+        bit = 1 << 63
+        while bit:
+            if self.mask & bit and cur | bit <= x:
+                cur |= bit
+            bit >>= 1
+        return cur
+
+    def min_ge(self, x: int) -> int | None:
+        """The smallest value of this tnum that is >= ``x`` (None if there is none)."""
+        flipped = Tnum(~self.value & ~self.mask & M64, self.mask).max_le(~x & M64)
+        return None if flipped is None else ~flipped & M64
 
     def umin(self) -> int:
         """The smallest unsigned value."""

@@ -79,7 +79,7 @@ def _in_table(insn: RawInsn) -> bool:
         return True
     if cls in (5, 6):
         op = code & 0xF0
-        if op in (0x80, 0x90) and cls == 6:
+        if op in (0x80, 0x90) and (cls == 6 or code & 8):
             return False
         if op == 0x90 and code & 8:
             return False
