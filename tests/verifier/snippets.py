@@ -39,6 +39,7 @@ SNIPPETS: dict[str, tuple[int, str]] = {
     # -- pointers ----------------------------------------------------------------------------------
     "ptr_add_unbounded": (SOCKET, "r2 = *(u32 *)(r1 + 0)\nr3 = r10\nr2 <<= 32\nr2 s>>= 32\nr2 *= r2\n"
                                   "r2 = -r2\nr3 += r2\nr0 = 0\nexit"),
+    "ptr_add_unknown": (SOCKET, "call 7\nr3 = r10\nr3 += r0\nr0 = 0\nexit"),
     "ptr_add_ptr": (SOCKET, "r2 = r10\nr2 += r1\nr0 = 0\nexit"),
     "ptr_sub_ptr": (SOCKET, "r2 = r10\nr2 -= r1\nr0 = 0\nexit"),
     "ptr_and": (SOCKET, "r2 = r10\nr2 &= 7\nr0 = 0\nexit"),
