@@ -19,8 +19,9 @@ from typing import Any
 from .cc import CompileError
 from .compat import BpfVm
 from .debug import Debugger
-from .errors import AsmError, BpfError, DecodeError, ElfError, ProgramError, TrapKind, VmTrap
+from .errors import AsmError, BpfError, DecodeError, ElfError, MapError, ProgramError, TrapKind, VmTrap
 from .isa import Insn, decode, encode
+from .kernel.maps import Map
 from .linker import LinkError, link_programs
 from .memory import Memory
 from .program import Function, Program
@@ -40,6 +41,8 @@ __all__ = [
     "Function",
     "Insn",
     "LinkError",
+    "Map",
+    "MapError",
     "Memory",
     "Program",
     "ProgramError",

@@ -14,6 +14,7 @@ __all__ = [
     "BpfError",
     "DecodeError",
     "ElfError",
+    "MapError",
     "ProgramError",
     "TrapKind",
     "VmTrap",
@@ -49,6 +50,25 @@ class AsmError(BpfError):
 
 class ElfError(BpfError):
     """A malformed or unsupported ELF object; the message names file, section, symbol or offset."""
+
+
+class MapError(BpfError):
+    """A map operation failed as the kernel's would: ``errno`` is the positive kernel errno
+    (``errno.ENOENT`` for a missing key, ``E2BIG`` for a full map …), ``op`` the operation and
+    ``map_name`` the map."""
+
+    def __init__(self, errno: int, op: str, map_name: str = "", detail: str = "") -> None:
+        import errno as _errno
+        import os
+
+        code = _errno.errorcode.get(errno, str(errno))
+        where = f"map {map_name}: " if map_name else ""
+        text = f"{where}{op}: {os.strerror(errno) if errno != 524 else 'Operation not supported'} ({code})"
+        super().__init__(f"{text}: {detail}" if detail else text)
+        self.errno = errno
+        self.op = op
+        self.map_name = map_name
+        self.detail = detail
 
 
 class ProgramError(BpfError):

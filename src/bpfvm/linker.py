@@ -32,7 +32,7 @@ from pathlib import Path
 
 from .errors import DecodeError, ProgramError
 from .isa import Insn
-from .program import GlobalSymbol, Program, Reloc, Segment
+from .program import GlobalSymbol, MapDef, Program, Reloc, Segment
 
 __all__ = ["LinkError", "link_programs"]
 
@@ -83,13 +83,26 @@ def link_programs(programs: Sequence[Program], *, name: str | None = None) -> Pr
     extra = {"segments": segments, "relocs": relocs, "externs": externs,
              "symbols": _symbols(parts, exports), "sections": _sections(parts),
              "lines": {part.base + pc: where for part in parts for pc, where in part.program.lines.items()},
-             "frame_size": max((p.frame_size for p in programs if p.frame_size), default=None)}
+             "frame_size": max((p.frame_size for p in programs if p.frame_size), default=None),
+             "maps": _maps(programs)}
     label = name or programs[0].name
     try:
         return Program.from_insns(insns, name=label, names=names, entry=_entry(parts, exports),
                                   noreturn_tails=any(p.noreturn_tails for p in programs), **extra)
     except DecodeError as exc:  # pragma: no cover - each object was checked when it loaded
         raise LinkError(f"{label}: {exc.reason}", exc.pc) from exc
+
+
+def _maps(programs: Sequence[Program]) -> tuple[MapDef, ...]:
+    """Map definitions of all objects (libbpf: one map per name; a second definition of a name
+    must be the same)."""
+    found: dict[str, MapDef] = {}
+    for program in programs:
+        for d in program.maps:
+            if d.name in found and found[d.name] != d:
+                raise LinkError(f"map {d.name!r} is defined differently in two objects ({program.name})")
+            found[d.name] = d
+    return tuple(found.values())
 
 
 def _code_parts(programs: Sequence[Program]) -> list[_Part]:

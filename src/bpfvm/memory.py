@@ -15,21 +15,31 @@ Reads are allowed in ``[GUARD, size)``, writes in ``[rw_base, size)``.  Like Web
 sandbox guarantees that a guest cannot touch anything outside its memory, not that it stays
 inside the object it meant to touch.  :class:`Memory` also keeps a table of named regions, used
 only for diagnostics and for host-side access by name.
+
+:meth:`Memory.share` maps pages of a file (a map's memfd) over part of the linear memory with
+``mmap(MAP_FIXED|MAP_SHARED)``, so several VMs and the host see the same bytes while the host
+base stays where the JIT expects it.  Shared regions are taken from the top of the read-only or
+writable area and are never released.
 """
 
 from __future__ import annotations
 
+import ctypes
 import mmap
+import os
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .errors import TrapKind, VmTrap
 
-__all__ = ["GUARD", "Memory", "Region"]
+__all__ = ["GUARD", "PAGE", "Memory", "Region", "map_file_pages"]
 
 #: Size of the unmapped area at address 0.
 GUARD = 0x1_0000
 _MIB = 1 << 20
+#: The host page size: the granule of :meth:`Memory.share`.
+PAGE = mmap.PAGESIZE
 
 _U = {1: struct.Struct("<B"), 2: struct.Struct("<H"), 4: struct.Struct("<I"), 8: struct.Struct("<Q")}
 
@@ -75,6 +85,10 @@ class Memory:
         self.regions: list[Region] = [Region("stack", self.stack_base, size - self.stack_base, True)]
         self._ro_next = GUARD
         self._rw_next = self.rw_base
+        #: Lowest address of the shared (never released) regions at the top of each area.
+        self._ro_top = self.rw_base & -PAGE
+        self._rw_top = self.stack_base & -PAGE
+        self.shared: list[Region] = []
 
     # -- layout ----------------------------------------------------------------------------
     def map(self, name: str, data: bytes | int, *, writable: bool, align: int = 16) -> Region:
@@ -82,10 +96,10 @@ class Memory:
         size = data if isinstance(data, int) else len(data)
         if writable:
             base = _align(self._rw_next, align)
-            limit = self.stack_base
+            limit = self._rw_top
         else:
             base = _align(self._ro_next, align)
-            limit = self.rw_base
+            limit = self._ro_top
         if base + size > limit:
             kind = "writable" if writable else "read-only"
             raise MemoryError(f"guest memory: no room for {size} {kind} bytes for {name!r}")
@@ -99,6 +113,38 @@ class Memory:
         self.regions.append(region)
         return region
 
+    def share(self, name: str, pieces: Sequence[tuple[int, int, int]], *, writable: bool) -> Region:
+        """Map ``pieces`` — ``(fd, file offset, length)``, page multiples, laid end to end — into
+        a new region at the top of the writable (or read-only) area and return it.
+
+        The region is permanent (:meth:`release` keeps it).  Raises :class:`MemoryError` when
+        the area has no room left.
+        """
+        size = sum(length for _, _, length in pieces)
+        if writable:
+            base, floor = (self._rw_top - size) & -PAGE, self._rw_next
+        else:
+            base, floor = (self._ro_top - size) & -PAGE, self._ro_next
+        if size <= 0 or base < max(floor, GUARD):
+            raise MemoryError(f"guest memory: no room to share {size} bytes for {name!r}")
+        map_file_pages(self.host_address + base, pieces)
+        if writable:
+            self._rw_top = base
+        else:
+            self._ro_top = base
+        region = Region(name, base, size, writable)
+        self.shared.append(region)
+        return region
+
+    @property
+    def host_address(self) -> int:
+        """The host address of guest address 0 (stable for the life of the memory)."""
+        view = ctypes.c_char.from_buffer(self.buf)
+        try:
+            return ctypes.addressof(view)
+        finally:
+            del view
+
     def mark(self) -> tuple[int, int, int]:
         """Remember the current layout, to :meth:`release` regions placed after it."""
         return self._ro_next, self._rw_next, len(self.regions)
@@ -110,7 +156,7 @@ class Memory:
 
     def region_at(self, addr: int) -> Region | None:
         """The named region containing ``addr``, if any."""
-        for region in self.regions:
+        for region in (*self.regions, *self.shared):
             if addr in region:
                 return region
         return None
@@ -170,3 +216,26 @@ class Memory:
     def close(self) -> None:
         """Release the host mapping."""
         self.buf.close()
+
+
+_PROT_READ, _PROT_WRITE, _MAP_SHARED, _MAP_FIXED = 1, 2, 1, 0x10
+_libc: ctypes.CDLL | None = None
+
+
+def map_file_pages(address: int, pieces: Sequence[tuple[int, int, int]]) -> None:
+    """``mmap(MAP_FIXED|MAP_SHARED)`` each ``(fd, offset, length)`` in turn from host
+    ``address`` on (over memory this process already owns).  Raises :class:`OSError`."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+        _libc.mmap.restype = ctypes.c_void_p
+        _libc.mmap.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int, ctypes.c_int,
+                               ctypes.c_int, ctypes.c_long]
+    for fd, offset, length in pieces:
+        if length % PAGE or offset % PAGE or address % PAGE:
+            raise ValueError("shared pieces must be whole pages")
+        got = _libc.mmap(address, length, _PROT_READ | _PROT_WRITE, _MAP_SHARED | _MAP_FIXED, fd, offset)
+        if got != address:
+            err = ctypes.get_errno()
+            raise OSError(err, f"mmap of shared pages failed: {os.strerror(err)}")
+        address += length

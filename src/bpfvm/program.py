@@ -25,7 +25,8 @@ from .isa import Insn, decode
 from .isa.opcodes import LDDW_FUNC
 
 __all__ = [
-    "Function", "GlobalSymbol", "Program", "Reloc", "Segment", "check_resolved", "data_patches", "link",
+    "Function", "GlobalSymbol", "MapDef", "Program", "Reloc", "Segment", "check_resolved", "data_patches",
+    "link",
 ]
 
 
@@ -88,6 +89,32 @@ class GlobalSymbol:
     binding: str = "global"
 
 
+@dataclass(frozen=True, slots=True)
+class MapDef:
+    """A map an object defines (legacy ``SEC("maps")`` record or BTF ``.maps`` variable).
+
+    ``type`` is the kernel's ``enum bpf_map_type`` number; ``inner`` the template of a map of
+    maps; ``pinning`` libbpf's ``LIBBPF_PIN_*``; ``key_type``/``value_type`` BTF type ids (0
+    without BTF).  The map's symbol (``name``) locates it for relocations.
+    """
+
+    name: str
+    type: int
+    key_size: int
+    value_size: int
+    max_entries: int
+    flags: int = 0
+    inner: MapDef | None = None
+    map_extra: int = 0
+    numa_node: int = 0
+    pinning: int = 0
+    key_type: int = 0
+    value_type: int = 0
+    #: Byte offset of the ``values`` array in the BTF definition (initial prog_array / map-in-map
+    #: slots are ``.maps`` relocations there); -1 if the definition has none.
+    values_offset: int = -1
+
+
 @dataclass(frozen=True, eq=False)
 class Program:
     """Decoded instructions plus their functions, in slot order, and what linking needs.
@@ -119,6 +146,8 @@ class Program:
     #: object's ``.bpfvm.stack`` section (``-mllvm -bpf-stack-size``); None when not recorded.
     #: A VM must run it with ``stack_size`` at least this large.
     frame_size: int | None = None
+    #: Maps the object defines (kernel-style objects), created when a VM places the program.
+    maps: tuple[MapDef, ...] = ()
 
     @classmethod
     def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:

@@ -110,6 +110,8 @@ class VM:
         self._compiled: dict[int, Compiled] = {}
         self._addresses: dict[int, dict[str, int]] = {}
         self._running: Compiled | None = None
+        self._map_space: Any = None
+        self._placements: dict[int, Any] = {}
         if sys.getrecursionlimit() < 4 * max_call_depth + 1000:
             sys.setrecursionlimit(4 * max_call_depth + 1000)
 
@@ -140,6 +142,21 @@ class VM:
             self._kernel_helpers = VmHelpers(self.helpers, self.kernel)
         return self._kernel_helpers
 
+    def map_space(self) -> Any:
+        """The maps attached to this VM (:class:`bpfvm.kernel.maps.MapSpace`), created on first use."""
+        if self._map_space is None:
+            from .kernel.maps.space import MapSpace
+
+            self._map_space = MapSpace(self.memory)
+        return self._map_space
+
+    def maps(self, program: Program) -> dict[str, Any]:
+        """The maps of ``program`` in this VM by name (its map definitions, and its global data
+        sections ``.data``, ``.bss``, ``.rodata`` … as single-element array maps)."""
+        self.compile(program)
+        placement = self._placements.get(id(program))
+        return dict(placement.maps) if placement is not None else {}
+
     # -- loading -----------------------------------------------------------------------------
     def program(self, code: bytes | bytearray | memoryview | Program) -> Program:
         """Decode raw bytecode into a Program (cached), or return a Program as is."""
@@ -168,7 +185,13 @@ class VM:
         mark = self.memory.mark()
         try:
             addresses = self._place(program)
-            linked = dataclasses.replace(program, insns=link(program, addresses))
+            placement = self._placements.get(id(program))
+            insns = link(placement.program if placement is not None else program, addresses)
+            if any(i.opcode == 0x18 and i.src in (1, 2, 5, 6) for i in insns):
+                from .kernel.maps.place import resolve_pseudo
+
+                insns = resolve_pseudo(insns, self.map_space)
+            linked = dataclasses.replace(program, insns=insns)
             options: dict[str, Any] = {}
             if self.engine == "jit":
                 options = {"use_cache": self.jit_cache, "bounded": self.max_instructions is not None,
@@ -198,7 +221,16 @@ class VM:
     def _place(self, program: Program) -> dict[str, int]:
         code = self.memory.map(f"code:{program.name}", encode(program.insns), writable=False, align=8)
         addresses = {"code": code.base}
+        if program.maps or program.segments:
+            from .kernel.maps.place import place_maps
+
+            placement = place_maps(self, program)
+            if placement is not None:
+                self._placements[id(program)] = placement
+                addresses.update(placement.addresses)
         for seg in program.segments:
+            if seg.name in addresses:
+                continue
             region = self.memory.map(f"{program.name}:{seg.name}", seg.data, writable=seg.writable,
                                      align=max(seg.align, 1))
             addresses[seg.name] = region.base

@@ -17,7 +17,8 @@ a program and does not place it: the VM assigns addresses later and applies the
   ``.rodata*``, ``license`` and ``version`` read-only; ``.data*``, ``.bss*``, the map sections
   ``maps`` and ``.maps`` and any other section with ``SHF_WRITE`` writable.  ``SHN_COMMON``
   symbols (``-fcommon``) get space in a synthetic writable segment :data:`COMMON_SEGMENT`.
-  Map sections are kept as plain data: a program that uses maps loads, and fails when run.
+  Map sections are kept as plain data; the maps they define are ``Program.maps``
+  (:mod:`bpfvm.kernel.maps.elf`), created when a VM places the program.
 * **Relocations** — in code: ``R_BPF_64_64`` on an ``lddw`` → an ``"imm64"`` Reloc;
   ``R_BPF_64_32`` on a ``call`` → a local call (``src=1``) to a defined function, or an *extern*
   (``call`` ``src=0`` ``imm=-1``, recorded in ``Program.externs``) for an undefined symbol.  The
@@ -120,7 +121,10 @@ def load(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview,
     insns, relocs, externs = _code(lay)
     relocs += _data_relocs(lay)
     names, sections = _functions(lay)
-    extra = {"segments": _segments(lay), "relocs": tuple(relocs), "externs": externs,
+    from ..kernel.maps.elf import map_definitions
+
+    extra = {"maps": map_definitions(obj, label),
+             "segments": _segments(lay), "relocs": tuple(relocs), "externs": externs,
              "symbols": _symbols(lay), "sections": sections,
              "lines": read_lines(data, obj, lay.code, {i.pc for i in insns}), "frame_size": frame_size(obj)}
     try:

@@ -8,8 +8,10 @@ A small ctypes wrapper, not a loader library: it builds the ``union bpf_attr`` l
   the verifier's verdict and log come back as a :class:`LoadResult`.
 * ``BPF_PROG_TEST_RUN`` (10): ``prog_fd, retval, data_size_in/out, data_in/out, repeat, duration,
   ctx_size_in/out, ctx_in/out, flags, cpu, batch_size`` (kernel ``net/bpf/test_run.c``).
-* ``BPF_MAP_CREATE`` (0), ``BPF_MAP_LOOKUP_ELEM`` (1), ``BPF_MAP_UPDATE_ELEM`` (2),
-  ``BPF_OBJ_GET_INFO_BY_FD`` (15, ``struct bpf_map_info``).
+* ``BPF_MAP_CREATE`` (0, up to ``map_extra``), ``BPF_MAP_LOOKUP_ELEM`` (1),
+  ``BPF_MAP_UPDATE_ELEM`` (2), ``BPF_MAP_DELETE_ELEM`` (3), ``BPF_MAP_GET_NEXT_KEY`` (4),
+  ``BPF_MAP_LOOKUP_AND_DELETE_ELEM`` (21), ``BPF_OBJ_GET_INFO_BY_FD`` (15, ``struct
+  bpf_map_info``); a key of None is a NULL pointer (queues, stacks, bloom filters).
 
 Kernel failures raise :class:`KernelError` (a :class:`~bpfvm.errors.BpfError`) carrying the errno
 and, for loads, the verifier log.  The verifier of some kernels oopses on some inputs, which kills
@@ -48,7 +50,10 @@ __all__ = [
     "close",
     "in_child",
     "map_create",
+    "map_delete",
+    "map_get_next_key",
     "map_lookup",
+    "map_lookup_and_delete",
     "map_update",
     "prog_load",
     "test_run",
@@ -61,6 +66,7 @@ _SYSCALL_NUMBERS = {"x86_64": 321, "amd64": 321, "aarch64": 280, "arm64": 280}
 
 _MAP_CREATE, _MAP_LOOKUP_ELEM, _MAP_UPDATE_ELEM, _PROG_LOAD, _PROG_TEST_RUN, _OBJ_GET_INFO_BY_FD = (
     0, 1, 2, 5, 10, 15)
+_MAP_DELETE_ELEM, _MAP_GET_NEXT_KEY, _MAP_LOOKUP_AND_DELETE_ELEM = 3, 4, 21
 
 #: First verifier log buffer; a larger one is used when the kernel says the log did not fit.
 _LOG_SIZE = 1 << 20
@@ -196,6 +202,9 @@ class _MapCreateAttr(ctypes.Structure):
         ("value_size", ctypes.c_uint32), ("max_entries", ctypes.c_uint32),
         ("map_flags", ctypes.c_uint32), ("inner_map_fd", ctypes.c_uint32),
         ("numa_node", ctypes.c_uint32), ("map_name", ctypes.c_char * 16),
+        ("map_ifindex", ctypes.c_uint32), ("btf_fd", ctypes.c_uint32),
+        ("btf_key_type_id", ctypes.c_uint32), ("btf_value_type_id", ctypes.c_uint32),
+        ("btf_vmlinux_value_type_id", ctypes.c_uint32), ("map_extra", ctypes.c_uint64),
     ]
 
 
@@ -336,37 +345,63 @@ def available() -> tuple[bool, str]:
 
 # -- maps ---------------------------------------------------------------------------------------
 def map_create(map_type: int, key_size: int, value_size: int, max_entries: int, *,
-               flags: int = 0, name: str = "") -> int:
+               flags: int = 0, name: str = "", inner_map_fd: int = 0, map_extra: int = 0) -> int:
     """Create a map; return its fd. Raises :class:`KernelError`."""
     attr = _MapCreateAttr(map_type=map_type, key_size=key_size, value_size=value_size,
-                          max_entries=max_entries, map_flags=flags, map_name=name.encode()[:15])
+                          max_entries=max_entries, map_flags=flags, map_name=name.encode()[:15],
+                          inner_map_fd=inner_map_fd, map_extra=map_extra)
     fd, err = _bpf(_MAP_CREATE, attr)
     if err:
         raise KernelError("BPF_MAP_CREATE", err)
     return fd
 
 
-def map_update(fd: int, key: bytes, value: bytes, *, flags: int = 0) -> None:
+def _buffer(data: bytes | None) -> ctypes.Array[ctypes.c_char] | None:
+    return None if data is None else ctypes.create_string_buffer(data, max(len(data), 1))
+
+
+def _elem(command: int, name: str, fd: int, key: bytes | None, value: ctypes.Array[ctypes.c_char] | None,
+          flags: int = 0) -> None:
+    k = _buffer(key)
+    _, err = _bpf(command, _MapElemAttr(map_fd=fd, key=_addr(k), value=_addr(value), flags=flags))
+    if err:
+        raise KernelError(name, err)
+
+
+def map_update(fd: int, key: bytes | None, value: bytes, *, flags: int = 0) -> None:
     """Set ``map[key] = value`` (``flags``: 0 any, 1 only new, 2 only existing). Raises
     :class:`KernelError`."""
-    k = ctypes.create_string_buffer(key, len(key))
-    v = ctypes.create_string_buffer(value, len(value))
-    _, err = _bpf(_MAP_UPDATE_ELEM, _MapElemAttr(map_fd=fd, key=_addr(k), value=_addr(v), flags=flags))
-    if err:
-        raise KernelError("BPF_MAP_UPDATE_ELEM", err)
+    _elem(_MAP_UPDATE_ELEM, "BPF_MAP_UPDATE_ELEM", fd, key, _buffer(value), flags)
 
 
-def map_lookup(fd: int, key: bytes, value_size: int | None = None) -> bytes:
-    """Return ``map[key]`` of a (non per-CPU) map; ``value_size`` is asked of the kernel if not
-    given. Raises :class:`KernelError` (errno ENOENT for a missing key)."""
+def map_lookup(fd: int, key: bytes | None, value_size: int | None = None, *, flags: int = 0) -> bytes:
+    """Return ``map[key]``; ``value_size`` (per-CPU maps: all CPUs' bytes) is asked of the kernel
+    if not given. Raises :class:`KernelError` (errno ENOENT for a missing key)."""
     if value_size is None:
         value_size = _map_info(fd).value_size
-    k = ctypes.create_string_buffer(key, len(key))
     v = ctypes.create_string_buffer(max(value_size, 1))
-    _, err = _bpf(_MAP_LOOKUP_ELEM, _MapElemAttr(map_fd=fd, key=_addr(k), value=_addr(v)))
-    if err:
-        raise KernelError("BPF_MAP_LOOKUP_ELEM", err)
+    _elem(_MAP_LOOKUP_ELEM, "BPF_MAP_LOOKUP_ELEM", fd, key, v, flags)
     return v.raw[:value_size]
+
+
+def map_lookup_and_delete(fd: int, key: bytes | None, value_size: int, *, flags: int = 0) -> bytes:
+    """``BPF_MAP_LOOKUP_AND_DELETE_ELEM`` (pop for queues and stacks). Raises :class:`KernelError`."""
+    v = ctypes.create_string_buffer(max(value_size, 1))
+    _elem(_MAP_LOOKUP_AND_DELETE_ELEM, "BPF_MAP_LOOKUP_AND_DELETE_ELEM", fd, key, v, flags)
+    return v.raw[:value_size]
+
+
+def map_delete(fd: int, key: bytes | None) -> None:
+    """``BPF_MAP_DELETE_ELEM``. Raises :class:`KernelError`."""
+    _elem(_MAP_DELETE_ELEM, "BPF_MAP_DELETE_ELEM", fd, key, None)
+
+
+def map_get_next_key(fd: int, key: bytes | None, key_size: int) -> bytes:
+    """``BPF_MAP_GET_NEXT_KEY``: the key after ``key`` (None: the first). Raises
+    :class:`KernelError` (ENOENT after the last)."""
+    nxt = ctypes.create_string_buffer(max(key_size, 1))
+    _elem(_MAP_GET_NEXT_KEY, "BPF_MAP_GET_NEXT_KEY", fd, key, nxt)
+    return nxt.raw[:key_size]
 
 
 def _map_info(fd: int) -> _MapInfo:
