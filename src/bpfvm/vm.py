@@ -142,6 +142,7 @@ class VM:
             self._kernel_helpers = VmHelpers(self.helpers, self.kernel)
         return self._kernel_helpers
 
+    @property
     def map_space(self) -> Any:
         """The maps attached to this VM (:class:`bpfvm.kernel.maps.MapSpace`), created on first use."""
         if self._map_space is None:
