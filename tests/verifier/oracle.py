@@ -15,9 +15,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from bpfvm.kernel import syscall
-from bpfvm.verifier import MapInfo, VerifyResult, verify
+from bpfvm.verifier import KernelProgram, MapInfo, VerifyResult, verify
 
-__all__ = ["MAP_MAGIC", "MapSpec", "Outcome", "bind_maps", "compare", "kernel_maps"]
+__all__ = ["MAP_MAGIC", "MapSpec", "Outcome", "bind_maps", "compare", "compare_kernel_program", "kernel_maps"]
 
 MAP_MAGIC = 0x7E570000
 
@@ -97,4 +97,23 @@ def compare(code: bytes, prog_type: int, specs: Sequence[MapSpec] = (), *, log_l
         patched, infos = bind_maps(code, specs, fds)
         kernel = syscall.in_child(functools.partial(syscall.prog_load, patched, prog_type, log_level=log_level))
         mine = verify(patched, prog_type, log_level=log_level, maps=infos)
+    return Outcome(kernel, mine)
+
+
+def compare_kernel_program(prog: KernelProgram, *, log_level: int = 1) -> Outcome:
+    """Load one program of an ELF object in the kernel (with real maps for its stand-in fds) and
+    verify it with bpfvm."""
+    mine = verify(prog.code, prog.prog_type, log_level=log_level, maps=prog.maps)
+    stand_ins = sorted(prog.maps)
+    specs = [MapSpec(prog.maps[fd].map_type, prog.maps[fd].key_size, prog.maps[fd].value_size,
+                     prog.maps[fd].max_entries) for fd in stand_ins]
+    with kernel_maps(specs) as fds:
+        real = dict(zip(stand_ins, fds))
+        code = bytearray(prog.code)
+        for i in range(0, len(code) - 8, 8):
+            if code[i] == 0x18 and code[i + 1] >> 4 in (1, 2):
+                fd, = struct.unpack_from("<i", code, i + 4)
+                struct.pack_into("<i", code, i + 4, real.get(fd, fd))
+        kernel = syscall.in_child(functools.partial(syscall.prog_load, bytes(code), prog.prog_type,
+                                                    log_level=log_level))
     return Outcome(kernel, mine)

@@ -12,6 +12,7 @@ from . import debug as _debug  # noqa: F401  (registers debug)
 from . import doom as _doom  # noqa: F401  (registers doom)
 from . import image as _image  # noqa: F401  (registers image)
 from . import run as _run  # noqa: F401  (registers run, jit)
+from . import verify as _verify  # noqa: F401  (registers verify)
 from .base import Command, command, fs_grants, main
 from .run import EXIT_TRAP
 

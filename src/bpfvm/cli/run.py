@@ -39,6 +39,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="call frames of --stack-size bytes (default 128; kernel: 8)")
     parser.add_argument("--engine", default="interpreter", help="execution engine")
     parser.add_argument("-v", "--verbose", action="store_true", help="report instructions and time")
+    parser.add_argument("--verify", action="store_true",
+                        help="refuse to run a program the kernel's verifier would reject (bpfvm verify)")
+    parser.add_argument("--type", default="auto",
+                        help="with --verify: program type of bytecode (default: syscall, whose r1 is a buffer)")
 
 
 def load_code(path: Path) -> tuple[bytes, bool]:
@@ -83,6 +87,21 @@ def _is_object(path: Path) -> bool:
         return f.read(4) == b"\x7fELF"
 
 
+def _verified(prog_type: str, code: bytes, program: Program | None, entry: str | None) -> bool:
+    """Verify before running (``--verify``); print the log of a rejection and return False."""
+    from ..verifier import verify, verify_object
+
+    if program is not None:
+        results = verify_object(program, name=entry, prog_type=None if prog_type == "auto" else prog_type,
+                                log_level=1)
+    else:
+        results = {"": verify(code, "syscall" if prog_type == "auto" else prog_type, log_level=1)}
+    rejected = [r for r in results.values() if not r.ok]
+    for result in rejected:
+        sys.stderr.write(result.log)
+    return not rejected
+
+
 def _stack_size(args: argparse.Namespace, program: Program | None) -> int | None:
     """--stack-size, else the frame size the object was compiled for, else None (512)."""
     if args.stack_size:
@@ -101,6 +120,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     code, is_elf = load_code(args.file)
     objects, args.args = _split_objects(args, is_elf)
     program = load_elf(code, args.file, objects) if is_elf else None
+    if args.verify and not _verified(args.type, code, program, args.entry):
+        return 1
     vm = VM(args.engine, max_instructions=args.max_instructions, timeout=args.timeout,
             stack_size=_stack_size(args, program),
             max_call_depth=args.call_depth, fs=fs_grants(args.dir))

@@ -16,14 +16,17 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from ..errors import BpfError
+from ..errors import BpfError, ProgramError
+from ..program import Program
 from .checker import Checker, Facts, Stats
 from .ctx import CONTEXTS, PROG_TYPES
 from .disasm import RawInsn, kernel_insn, raw_decode
+from .objects import KernelProgram, kernel_programs, section_prog_type
 from .state import MapInfo
 
-__all__ = ["CONTEXTS", "PROG_TYPES", "Facts", "MapInfo", "RawInsn", "Stats", "VerifierError", "VerifyResult",
-           "kernel_insn", "prog_type_number", "raw_decode", "verify"]
+__all__ = ["CONTEXTS", "PROG_TYPES", "Facts", "KernelProgram", "MapInfo", "RawInsn", "Stats", "VerifierError",
+           "VerifyResult", "kernel_insn", "kernel_programs", "prog_type_number", "raw_decode", "section_prog_type",
+           "verify", "verify_object"]
 
 
 class VerifierError(BpfError):
@@ -95,3 +98,25 @@ def verify(code: bytes | bytearray | memoryview, prog_type: int | str = 1, *, lo
     if log_level & 4:
         log = log.replace("stack depth", f"verification time {duration} usec\nstack depth", 1)
     return VerifyResult(ok, log, errno, checker.stats, checker.facts, duration)
+
+
+def verify_object(program: Program, *, name: str | None = None, prog_type: int | str | None = None,
+                  log_level: int = 0, privileged: bool = True) -> dict[str, VerifyResult]:
+    """Verify the kernel programs of a loaded ELF object (one per section), by program name.
+
+    ``name`` selects one program (function or section name); ``prog_type`` overrides the type
+    the section name gives.  Raises :class:`~bpfvm.errors.ProgramError` if ``name`` names no
+    program or a program has no type.
+    """
+    results: dict[str, VerifyResult] = {}
+    progs = kernel_programs(program)
+    if name is not None:
+        progs = [p for p in progs if name in (p.name, p.section)]
+        if not progs:
+            raise ProgramError(f"{program.name}: no program named {name!r}")
+    for prog in progs:
+        ptype = prog_type_number(prog_type) if prog_type is not None else prog.prog_type
+        if not ptype:
+            raise ProgramError(f"{program.name}: section {prog.section!r} names no program type; use --type")
+        results[prog.name] = verify(prog.code, ptype, log_level=log_level, maps=prog.maps, privileged=privileged)
+    return results

@@ -1,0 +1,112 @@
+"""Kernel programs inside an ELF object, ready for the verifier: what libbpf hands BPF_PROG_LOAD.
+
+Each executable section's first function (``SEC("xdp")`` …) is one program; its type comes
+from the section name as libbpf reads it (``socket``, ``xdp``, ``raw_tp/…``, ``tp/…``,
+``kprobe/…``, ``tc``, ``syscall`` …).  ``lddw`` relocations against maps become
+``BPF_PSEUDO_MAP_FD`` with a stand-in fd, and against global data sections
+``BPF_PSEUDO_MAP_VALUE`` of a one-element array map the size of the section, as libbpf
+creates them; the :class:`~.state.MapInfo` of each stand-in fd goes with the program.
+"""
+
+from __future__ import annotations
+
+import struct
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ..errors import ProgramError
+from ..isa import encode
+from ..program import MapDef, Program, Segment
+from .state import MapInfo
+
+__all__ = ["KernelProgram", "kernel_programs", "section_prog_type"]
+
+#: libbpf section prefixes → ``enum bpf_prog_type``, longest first where prefixes nest.
+_SECTION_TYPES = (
+    ("socket", 1), ("kprobe/", 2), ("kretprobe/", 2), ("uprobe/", 2), ("uretprobe/", 2), ("tc", 3),
+    ("classifier", 3), ("action", 4), ("tracepoint/", 5), ("tp/", 5), ("xdp", 6), ("perf_event", 7),
+    ("raw_tracepoint/", 17), ("raw_tp/", 17), ("syscall", 31),
+)
+_MAP_SECTIONS = ("maps", ".maps")
+_FD_BASE = 1 << 20  # stand-in fds, far from any real one
+
+
+@dataclass(frozen=True)
+class KernelProgram:
+    """One program of an object: its name, section, type, bytecode and the maps its fds stand for."""
+
+    name: str
+    section: str
+    prog_type: int
+    code: bytes
+    maps: dict[int, MapInfo]
+
+
+def section_prog_type(section: str) -> int | None:
+    """The program type libbpf gives a section name, or None if it names none."""
+    for prefix, number in _SECTION_TYPES:
+        if section == prefix.rstrip("/") or section.startswith(prefix if prefix.endswith("/") else prefix + "/") \
+                or section == prefix:
+            return number
+    return None
+
+
+def kernel_programs(program: Program) -> list[KernelProgram]:
+    """The kernel programs of ``program``, in section order. Raises :class:`ProgramError` for a
+    relocation bpfvm cannot express for the kernel."""
+    out: list[KernelProgram] = []
+    symbols = {(s.segment, s.offset): s.name for s in program.symbols.values()}
+    defs = {d.name: d for d in program.maps}
+    segments = {s.name: s for s in program.segments}
+    fds: dict[str, int] = {}
+    infos: dict[int, MapInfo] = {}
+
+    def fd_for(key: str, info: MapInfo) -> int:
+        if key not in fds:
+            fds[key] = _FD_BASE + len(fds)
+            infos[fds[key]] = info
+        return fds[key]
+
+    for section, names in program.sections.items():
+        if section.startswith(".text"):
+            continue
+        for fname in names:
+            out.append(_one(program, section, fname, symbols, defs, segments, fd_for, infos))
+    return out
+
+
+def _one(program: Program, section: str, fname: str, symbols: dict[tuple[str, int], str],
+         defs: dict[str, MapDef], segments: dict[str, Segment], fd_for: Callable[[str, MapInfo], int],
+         infos: dict[int, MapInfo]) -> KernelProgram:
+    """One program: function ``fname`` of ``section``, its relocations patched."""
+    func = program.functions[fname]
+    insns = [i.with_pc(i.pc - func.start) for i in program.insns if func.start <= i.pc < func.end]
+    code = bytearray(encode(insns))
+    used: dict[int, MapInfo] = {}
+    for reloc in program.relocs:
+        if reloc.site != "code" or not func.start * 8 <= reloc.offset < func.end * 8:
+            continue
+        at = reloc.offset - func.start * 8
+        if reloc.target in _MAP_SECTIONS:
+            name = symbols.get((reloc.target, reloc.addend), "")
+            d = defs.get(name)
+            if d is None:
+                raise ProgramError(f"{program.name}: lddw at insn #{at // 8} refers to {reloc.target}+"
+                                   f"{reloc.addend}, which is not a map", at // 8)
+            fd = fd_for(name, MapInfo(name[:15], d.key_size, d.value_size, d.type, d.max_entries))
+            _patch(code, at, 1, fd, 0)
+        elif reloc.target in segments:
+            seg = segments[reloc.target]
+            fd = fd_for(seg.name, MapInfo(seg.name[:15], 4, len(seg.data), 2, 1))
+            _patch(code, at, 2, fd, reloc.addend)
+        else:
+            continue
+        used[fd] = infos[fd]
+    prog_type = section_prog_type(section)
+    return KernelProgram(fname, section, prog_type if prog_type is not None else 0, bytes(code), used)
+
+
+def _patch(code: bytearray, at: int, src: int, fd: int, offset: int) -> None:
+    code[at + 1] = (code[at + 1] & 0x0F) | (src << 4)
+    struct.pack_into("<i", code, at + 4, fd)
+    struct.pack_into("<i", code, at + 12, offset)
