@@ -114,7 +114,8 @@ def verify(program: Program | bytes | bytearray | memoryview, prog_type: int | s
     if not isinstance(program, Program):
         return _verify(program, 1 if prog_type is None else prog_type, log_level=log_level, maps=maps,
                        privileged=privileged)
-    results = verify_object(program, name=name, prog_type=prog_type, log_level=log_level, privileged=privileged)
+    results = verify_object(program, name=name, prog_type=prog_type, log_level=log_level,
+                            privileged=privileged)
     if len(results) != 1:
         raise ProgramError(f"{program.name}: {len(results)} programs ({', '.join(results)}); name one")
     return next(iter(results.values()))

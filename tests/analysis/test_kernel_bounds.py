@@ -23,8 +23,30 @@ pytestmark = pytest.mark.skipif(not _OK, reason=f"kernel oracle unavailable: {_W
 _IMM_OPS = ["+=", "-=", "*=", "&=", "|=", "^=", "<<=", ">>=", "s>>=", "/=", "%="]
 _REG_OPS = ["+=", "-=", "*=", "&=", "|=", "^=", "/=", "%=", "<<=", ">>=", "s>>="]
 _JMPS = [">", ">=", "<", "<=", "s>", "s>=", "s<", "s<=", "==", "!=", "&"]
-_IMMS = [0, 1, 2, 3, 7, 8, 15, 31, 32, 63, 100, 255, 256, 1000, 0x7FFF, 0xFFFF, -1, -2, -100, 0x7FFFFFFF,
-         -0x80000000, 0x12345]
+_IMMS = [
+    0,
+    1,
+    2,
+    3,
+    7,
+    8,
+    15,
+    31,
+    32,
+    63,
+    100,
+    255,
+    256,
+    1000,
+    0x7FFF,
+    0xFFFF,
+    -1,
+    -2,
+    -100,
+    0x7FFFFFFF,
+    -0x80000000,
+    0x12345,
+]
 
 
 def _operand(rng: random.Random, op: str, w: bool) -> int:
@@ -45,11 +67,26 @@ def _line(rng: random.Random) -> str:
     if kind < 0.65:
         return f"{r}{d} {rng.choice(_REG_OPS)} {r}{s}"
     if kind < 0.75:
-        return rng.choice([f"{r}{d} = {r}{s}", f"r{d} = (s{rng.choice([8, 16, 32])})r{s}",
-                           f"w{d} = (s{rng.choice([8, 16])})w{s}", f"{r}{d} = -{r}{d}"])
+        return rng.choice(
+            [
+                f"{r}{d} = {r}{s}",
+                f"r{d} = (s{rng.choice([8, 16, 32])})r{s}",
+                f"w{d} = (s{rng.choice([8, 16])})w{s}",
+                f"{r}{d} = -{r}{d}",
+            ]
+        )
     if kind < 0.82:
-        return rng.choice([f"r{d} = be16 r{d}", f"r{d} = be32 r{d}", f"r{d} = le16 r{d}", f"r{d} = le32 r{d}",
-                           f"r{d} = bswap16 r{d}", f"r{d} = bswap32 r{d}", f"r{d} = bswap64 r{d}"])
+        return rng.choice(
+            [
+                f"r{d} = be16 r{d}",
+                f"r{d} = be32 r{d}",
+                f"r{d} = le16 r{d}",
+                f"r{d} = le32 r{d}",
+                f"r{d} = bswap16 r{d}",
+                f"r{d} = bswap32 r{d}",
+                f"r{d} = bswap64 r{d}",
+            ]
+        )
     if kind < 0.88:
         return f"{r}{d} = {rng.choice(_IMMS)}"
     jr = "w" if rng.random() < 0.3 else "r"
@@ -60,8 +97,14 @@ def _line(rng: random.Random) -> str:
 def program(seed: int, length: int = 24) -> str:
     """A random bounded-scalar program (deterministic in ``seed``)."""
     rng = random.Random(seed)
-    head = ["r2 = *(u32 *)(r1 + 0)", "r3 = *(u16 *)(r1 + 8)", "r4 = *(u8 *)(r1 + 4)", "r5 = *(u32 *)(r1 + 16)",
-            "r3 &= 0x3ff", "r5 |= 0x10"]
+    head = [
+        "r2 = *(u32 *)(r1 + 0)",
+        "r3 = *(u16 *)(r1 + 8)",
+        "r4 = *(u8 *)(r1 + 4)",
+        "r5 = *(u32 *)(r1 + 16)",
+        "r3 &= 0x3ff",
+        "r5 |= 0x10",
+    ]
     body = [_line(rng) for _ in range(length)]
     return "\n".join(head + body + ["out:", "r0 = 0", "exit"])
 
@@ -70,10 +113,16 @@ def program(seed: int, length: int = 24) -> str:
 KNOWN = {24: "the kernel narrows r3 in {15, 31} after 'r3 < 31' to the constant 15; bpfvm keeps [15, 30]"}
 
 
-@pytest.mark.parametrize("seed", [pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN[s]))
-                                  if s in KNOWN else s for s in range(60)])
+@pytest.mark.parametrize(
+    "seed",
+    [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN[s])) if s in KNOWN else s
+        for s in range(60)
+    ],
+)
 def test_register_states_match_kernel(seed: int) -> None:
     import bpfvm
+
     code = bpfvm.assemble(program(seed))
     kernel = syscall.in_child(functools.partial(syscall.prog_load, code, 1, log_level=2))
     assert isinstance(kernel, syscall.LoadResult), kernel

@@ -49,8 +49,10 @@ def test_alu_sound(a: tuple[int, Scalar], b: tuple[int, Scalar], op: str, bits: 
 
 
 @settings(max_examples=200, deadline=None)
-@given(abstract(), st.sampled_from(["le16", "le32", "le64", "be16", "be32", "be64", "bswap16", "bswap32",
-                                    "bswap64"]))
+@given(
+    abstract(),
+    st.sampled_from(["le16", "le32", "le64", "be16", "be32", "be64", "bswap16", "bswap32", "bswap64"]),
+)
 def test_end_sound(a: tuple[int, Scalar], op: str) -> None:
     x, ra = a
     result = ra.copy()

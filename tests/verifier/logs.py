@@ -27,6 +27,6 @@ def normalise(log: str) -> list[str]:
         if _STATE.match(line) and out and _INSN.match(out[-1]) and ";" not in out[-1]:
             prev = out.pop()
             column = (max(len(prev) + 1 + 4, 40) + 7) // 8 * 8 - 2
-            line = prev.ljust(column) + ";" + line[line.index(":") + 1:]
+            line = prev.ljust(column) + ";" + line[line.index(":") + 1 :]
         out.append(line.rstrip())
     return out

@@ -81,13 +81,15 @@ def bind_maps(code: bytes, specs: Sequence[MapSpec], fds: Sequence[int]) -> tupl
     for i in range(0, len(out) - 8, 8):
         if out[i] != 0x18:
             continue
-        lo, = struct.unpack_from("<i", out, i + 4)
-        hi, = struct.unpack_from("<i", out, i + 12)
+        (lo,) = struct.unpack_from("<i", out, i + 4)
+        (hi,) = struct.unpack_from("<i", out, i + 12)
         n = (lo & 0xFFFFFFFF) - MAP_MAGIC
         if hi == 0 and 0 <= n < len(specs):
             out[i + 1] = (out[i + 1] & 0x0F) | (1 << 4)
             struct.pack_into("<i", out, i + 4, fds[n])
-    infos = {fd: MapInfo("", s.key_size, s.value_size, s.map_type, s.max_entries) for fd, s in zip(fds, specs)}
+    infos = {
+        fd: MapInfo("", s.key_size, s.value_size, s.map_type, s.max_entries) for fd, s in zip(fds, specs)
+    }
     return bytes(out), infos
 
 
@@ -95,7 +97,9 @@ def compare(code: bytes, prog_type: int, specs: Sequence[MapSpec] = (), *, log_l
     """Load ``code`` in the kernel (from a child process) and in bpfvm."""
     with kernel_maps(specs) as fds:
         patched, infos = bind_maps(code, specs, fds)
-        kernel = syscall.in_child(functools.partial(syscall.prog_load, patched, prog_type, log_level=log_level))
+        kernel = syscall.in_child(
+            functools.partial(syscall.prog_load, patched, prog_type, log_level=log_level)
+        )
         mine = verify(patched, prog_type, log_level=log_level, maps=infos)
     return Outcome(kernel, mine)
 
@@ -105,15 +109,23 @@ def compare_kernel_program(prog: KernelProgram, *, log_level: int = 1) -> Outcom
     verify it with bpfvm."""
     mine = verify(prog.code, prog.prog_type, log_level=log_level, maps=prog.maps)
     stand_ins = sorted(prog.maps)
-    specs = [MapSpec(prog.maps[fd].map_type, prog.maps[fd].key_size, prog.maps[fd].value_size,
-                     prog.maps[fd].max_entries) for fd in stand_ins]
+    specs = [
+        MapSpec(
+            prog.maps[fd].map_type,
+            prog.maps[fd].key_size,
+            prog.maps[fd].value_size,
+            prog.maps[fd].max_entries,
+        )
+        for fd in stand_ins
+    ]
     with kernel_maps(specs) as fds:
         real = dict(zip(stand_ins, fds))
         code = bytearray(prog.code)
         for i in range(0, len(code) - 8, 8):
             if code[i] == 0x18 and code[i + 1] >> 4 in (1, 2):
-                fd, = struct.unpack_from("<i", code, i + 4)
+                (fd,) = struct.unpack_from("<i", code, i + 4)
                 struct.pack_into("<i", code, i + 4, real.get(fd, fd))
-        kernel = syscall.in_child(functools.partial(syscall.prog_load, bytes(code), prog.prog_type,
-                                                    log_level=log_level))
+        kernel = syscall.in_child(
+            functools.partial(syscall.prog_load, bytes(code), prog.prog_type, log_level=log_level)
+        )
     return Outcome(kernel, mine)

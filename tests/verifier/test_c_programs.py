@@ -25,12 +25,19 @@ _OK, _WHY = syscall.available()
 @pytest.fixture(scope="module")
 def objects(tmp_path_factory: pytest.TempPathFactory) -> dict[str, bpfvm.Program]:
     out = tmp_path_factory.mktemp("verifier-c")
-    return {src.stem: bpfvm.load(compile_c(src, output=out / f"{src.stem}.o", kernel=True, flags=SYSTEM_INCLUDES))
-            for src in SOURCES}
+    return {
+        src.stem: bpfvm.load(compile_c(src, output=out / f"{src.stem}.o", kernel=True, flags=SYSTEM_INCLUDES))
+        for src in SOURCES
+    }
 
 
 EXPECTED = {  # program -> bpfvm's verdict (the kernel's, checked below where bpf() works)
-    "count": "", "sock": "", "count_sources": "", "by_length": "", "limit_checked": "", "stack_buffer": "",
+    "count": "",
+    "sock": "",
+    "count_sources": "",
+    "by_length": "",
+    "limit_checked": "",
+    "stack_buffer": "",
     "unchecked_ttl": "R1 offset is outside of the packet",
     "limit_lookup": "R0 invalid mem access 'map_value_or_null'",
 }
@@ -47,6 +54,7 @@ def test_verdicts(objects: dict[str, bpfvm.Program]) -> None:
 @pytest.mark.skipif(not _OK, reason=f"kernel oracle unavailable: {_WHY}")
 def test_against_kernel(objects: dict[str, bpfvm.Program]) -> None:
     from tests.verifier.oracle import compare_kernel_program
+
     for program in objects.values():
         for prog in kernel_programs(program):
             outcome = compare_kernel_program(prog)
@@ -58,7 +66,10 @@ def test_against_kernel(objects: dict[str, bpfvm.Program]) -> None:
 
 def test_load_verify_refuses(objects: dict[str, bpfvm.Program], tmp_path: Path) -> None:
     from bpfvm.verifier import VerifierError
+
     obj = compile_c(HERE / "sockets.c", output=tmp_path / "s.o", kernel=True, flags=SYSTEM_INCLUDES)
-    with pytest.raises(VerifierError, match="limit_lookup: verifier rejected the program: R0 invalid mem access"):
+    with pytest.raises(
+        VerifierError, match="limit_lookup: verifier rejected the program: R0 invalid mem access"
+    ):
         bpfvm.load(obj, verify=True)
     assert bpfvm.verify(objects["counters"], name="count").ok

@@ -20,8 +20,10 @@ def test_accept_and_stats(tmp_path: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["verify", str(src), "--type", "socket_filter", "--stats", "--csv"]) == 0
     out = capsys.readouterr()
     lines = out.out.splitlines()
-    assert lines[0] == ("file_name,prog_name,verdict,duration,total_insns,total_states,peak_states,"
-                        "max_states_per_insn,max_mark_read_len")
+    assert lines[0] == (
+        "file_name,prog_name,verdict,duration,total_insns,total_states,peak_states,"
+        "max_states_per_insn,max_mark_read_len"
+    )
     assert lines[1].startswith("ok.s,ok,success,") and lines[1].endswith(",2,0,0,0,0")
     assert out.err == ""
 

@@ -51,6 +51,7 @@ def test_conformance_corpus() -> None:
     """bpf_conformance as syscall and XDP programs: same verdicts, no unsafe accept."""
     from tests.corpus.datafile import parse
     from tests.corpus.test_kernel_oracle import kernel_job
+
     root = require(SHARED / "conformance" / "bpf_conformance" / "tests")
     total = agree = 0
     differ: list[str] = []
@@ -75,8 +76,9 @@ def test_conformance_corpus() -> None:
 
 def test_conformance_negative_rejected() -> None:
     """Every negative bpf_conformance file that assembles is rejected by the verifier."""
-    from tests.corpus.datafile import parse
     from bpfvm.verifier import verify
+    from tests.corpus.datafile import parse
+
     root = require(SHARED / "conformance" / "bpf_conformance" / "negative")
     checked = 0
     for path in sorted(root.glob("*.data")):
@@ -94,13 +96,19 @@ def test_conformance_negative_rejected() -> None:
 
 def _random_program(rng: random.Random) -> bytes:
     """Random (mostly invalid) instruction streams from the opcode table's shapes."""
-    from bpfvm.isa.opcodes import SPECS
     from bpfvm.isa.insn import Insn, encode
+    from bpfvm.isa.opcodes import SPECS
+
     out = []
     for _ in range(rng.randrange(1, 12)):
         spec = rng.choice(SPECS)
-        insn = Insn(spec.opcode, rng.randrange(11), rng.randrange(11), rng.choice([0, 1, -1, 2, -8, 8, 16]),
-                    rng.choice([0, 1, 8, 16, 32, 64, -1, 0x10]))
+        insn = Insn(
+            spec.opcode,
+            rng.randrange(11),
+            rng.randrange(11),
+            rng.choice([0, 1, -1, 2, -8, 8, 16]),
+            rng.choice([0, 1, 8, 16, 32, 64, -1, 0x10]),
+        )
         if spec.discr is not None:
             insn = insn._replace(**{spec.discr[0]: spec.discr[1]})
         out.append(insn)

@@ -19,7 +19,8 @@ PINNED = {
     "write_fp": "frame pointer is read only",
     "unreachable": "unreachable insn 2",
     "jump_out": "jump out of range from insn 0 to 6",
-    "infinite_loop": "old state: R0=0 R1=1 R10=fp0",  # after "infinite loop detected at insn 1" and "cur state:"
+    # the last line, after "infinite loop detected at insn 1" and "cur state: …"
+    "infinite_loop": "old state: R0=0 R1=1 R10=fp0",
     "div_zero_imm": "div by zero",
     "ptr_add_unbounded": "value -4611686018427387904 makes fp pointer be out of bounds",
     "ptr_add_unknown": "math between fp pointer and register with unbounded min value is not allowed",
@@ -30,8 +31,20 @@ PINNED = {
     "xdp_pkt_oob": "R2 offset is outside of the packet",
     "ptr_and": "R2 bitwise operator &= on pointer prohibited",
 }
-ACCEPTED = ["r0_set", "bounded_loop", "stack_ok", "stack_var_ok", "xdp_pkt_ok", "xdp_pkt_lt", "linked_regs",
-            "jmp32", "stack_uninit_read", "ctx_cb_write", "many_branches", "loop_unknown"]
+ACCEPTED = [
+    "r0_set",
+    "bounded_loop",
+    "stack_ok",
+    "stack_var_ok",
+    "xdp_pkt_ok",
+    "xdp_pkt_lt",
+    "linked_regs",
+    "jmp32",
+    "stack_uninit_read",
+    "ctx_cb_write",
+    "many_branches",
+    "loop_unknown",
+]
 
 
 @pytest.mark.parametrize("name", sorted(PINNED))
@@ -55,14 +68,24 @@ def test_level2_log_format() -> None:
     log = verify(code, 1, log_level=2).log.splitlines()
     assert log[:2] == ["func#0 @0", "Live regs before insn:"]
     assert "0: R1=ctx() R10=fp0" in log
-    assert "1: (25) if r1 > 0x5 goto pc+1         ; R1=scalar(smin=smin32=0,smax=umax=smax32=umax32=5," \
-           "var_off=(0x0; 0x7))" in log
-    assert "from 1 to 3: R1=scalar(smin=umin=umin32=6,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)) R10=fp0" in log
-    assert log[-1] == "processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0"
+    assert (
+        "1: (25) if r1 > 0x5 goto pc+1         ; R1=scalar(smin=smin32=0,smax=umax=smax32=umax32=5,"
+        "var_off=(0x0; 0x7))" in log
+    )
+    assert (
+        "from 1 to 3: R1=scalar(smin=umin=umin32=6,smax=umax=0xffffffff,var_off=(0x0; 0xffffffff)) R10=fp0"
+        in log
+    )
+    assert (
+        log[-1]
+        == "processed 7 insns (limit 1000000) max_states_per_insn 0 total_states 0 peak_states 0 mark_read 0"
+    )
 
 
 def test_level1_failure_shows_the_failing_path_only() -> None:
-    code = bpfvm.assemble("r1 = *(u32 *)(r1 + 0)\nif r1 > 5 goto +2\nr0 = 0\nexit\nr0 = *(u8 *)(r1 + 0)\nexit")
+    code = bpfvm.assemble(
+        "r1 = *(u32 *)(r1 + 0)\nif r1 > 5 goto +2\nr0 = 0\nexit\nr0 = *(u8 *)(r1 + 0)\nexit"
+    )
     lines = verify(code, 1, log_level=1).log.splitlines()
     assert lines[-2] == "R1 invalid mem access 'scalar'"
     assert not any(line.startswith("2: (b7)") for line in lines)
@@ -74,12 +97,14 @@ def test_stats_level() -> None:
 
 
 def test_map_value_bounds_and_facts() -> None:
-    src = ("*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\nr1 = 0x7e570000 ll\ncall 1\n"
-           "if r0 == 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit")
+    src = (
+        "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\nr1 = 0x7e570000 ll\ncall 1\n"
+        "if r0 == 0 goto +1\nr0 = *(u64 *)(r0 + 0)\nr0 = 0\nexit"
+    )
     code = bytearray(bpfvm.assemble(src))
     for at in (3 * 8, 5 * 8):  # both lddw → map fd 42
         code[at + 1] |= 0x10
-        code[at + 4:at + 8] = (42).to_bytes(4, "little")
+        code[at + 4 : at + 8] = (42).to_bytes(4, "little")
     maps = {42: MapInfo("m", 4, 8, 1, 4)}
     result = verify(bytes(code), 1, maps=maps)
     assert result.ok, result.log
@@ -96,7 +121,7 @@ def test_infinite_loop_message() -> None:
 
 
 def test_unsupported_is_reported_not_accepted() -> None:
-    result = verify(bytes.fromhex("8510000001000000" "9500000000000000" "b700000000000000" "9500000000000000"), 1)
+    result = verify(bytes.fromhex("85100000010000009500000000000000b7000000000000009500000000000000"), 1)
     assert not result.ok and result.unsupported
 
 

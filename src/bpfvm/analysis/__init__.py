@@ -11,12 +11,30 @@ Nothing here knows about registers, pointers or programs: the verifier and the J
 """
 
 from .alu import TRACKED_OPS, safe_to_compute, scalar_alu, scalar_end, tnum_bswap
-from .branch import branch_taken, refine, flip
+from .branch import branch_taken, flip, refine
 from .scalar import S32_MAX, S32_MIN, S64_MAX, S64_MIN, Scalar, s32, s64
 from .tnum import M32, M64, UNKNOWN, Tnum, const, trange
 
 __all__ = [
-    "M32", "M64", "S32_MAX", "S32_MIN", "S64_MAX", "S64_MIN", "TRACKED_OPS", "UNKNOWN", "Scalar", "Tnum",
-    "branch_taken", "const", "flip", "refine", "s32", "s64", "safe_to_compute", "scalar_alu", "scalar_end",
-    "tnum_bswap", "trange",
+    "M32",
+    "M64",
+    "S32_MAX",
+    "S32_MIN",
+    "S64_MAX",
+    "S64_MIN",
+    "TRACKED_OPS",
+    "UNKNOWN",
+    "Scalar",
+    "Tnum",
+    "branch_taken",
+    "const",
+    "flip",
+    "refine",
+    "s32",
+    "s64",
+    "safe_to_compute",
+    "scalar_alu",
+    "scalar_end",
+    "tnum_bswap",
+    "trange",
 ]

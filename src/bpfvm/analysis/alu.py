@@ -245,8 +245,10 @@ def _arsh64(dst: Scalar, src: Scalar) -> None:
 # -- byte swaps ----------------------------------------------------------------------------------
 def tnum_bswap(t: Tnum, size: int) -> Tnum:
     """The tnum of the low ``size`` bytes of ``t`` in reversed byte order."""
+
     def swap(x: int) -> int:
         return int.from_bytes((x & ((1 << (size * 8)) - 1)).to_bytes(size, "little"), "big")
+
     return Tnum(swap(t.value), swap(t.mask))
 
 

@@ -15,10 +15,34 @@ from .tnum import M32, Tnum, const
 
 __all__ = ["branch_taken", "flip", "negate", "refine", "refine_both"]
 
-_NEGATE = {"jeq": "jne", "jne": "jeq", "jset": "jnset", "jnset": "jset", "jgt": "jle", "jle": "jgt",
-           "jge": "jlt", "jlt": "jge", "jsgt": "jsle", "jsle": "jsgt", "jsge": "jslt", "jslt": "jsge"}
-_FLIP = {"jgt": "jlt", "jlt": "jgt", "jge": "jle", "jle": "jge", "jsgt": "jslt", "jslt": "jsgt",
-         "jsge": "jsle", "jsle": "jsge", "jeq": "jeq", "jne": "jne", "jset": "jset", "jnset": "jnset"}
+_NEGATE = {
+    "jeq": "jne",
+    "jne": "jeq",
+    "jset": "jnset",
+    "jnset": "jset",
+    "jgt": "jle",
+    "jle": "jgt",
+    "jge": "jlt",
+    "jlt": "jge",
+    "jsgt": "jsle",
+    "jsle": "jsgt",
+    "jsge": "jslt",
+    "jslt": "jsge",
+}
+_FLIP = {
+    "jgt": "jlt",
+    "jlt": "jgt",
+    "jge": "jle",
+    "jle": "jge",
+    "jsgt": "jslt",
+    "jslt": "jsgt",
+    "jsge": "jsle",
+    "jsle": "jsge",
+    "jeq": "jeq",
+    "jne": "jne",
+    "jset": "jset",
+    "jnset": "jnset",
+}
 
 
 def negate(op: str) -> str:
@@ -57,8 +81,9 @@ def branch_taken(op: str, a: Scalar, b: Scalar, bits: int) -> int:
             return 1 - same
         if umin1 > umax2 or umax1 < umin2 or smin1 > smax2 or smax1 < smin2:
             return 1 - same
-        if bits == 64 and (a.u32_min > b.u32_max or a.u32_max < b.u32_min or a.s32_min > b.s32_max
-                           or a.s32_max < b.s32_min):
+        if bits == 64 and (
+            a.u32_min > b.u32_max or a.u32_max < b.u32_min or a.s32_min > b.s32_max or a.s32_max < b.s32_min
+        ):
             return 1 - same
         return -1
     if op in ("jset", "jnset"):
@@ -73,10 +98,14 @@ def branch_taken(op: str, a: Scalar, b: Scalar, bits: int) -> int:
             result = 0
         return result if op == "jset" or result < 0 else 1 - result
     table = {
-        "jgt": (umin1 > umax2, umax1 <= umin2), "jsgt": (smin1 > smax2, smax1 <= smin2),
-        "jlt": (umax1 < umin2, umin1 >= umax2), "jslt": (smax1 < smin2, smin1 >= smax2),
-        "jge": (umin1 >= umax2, umax1 < umin2), "jsge": (smin1 >= smax2, smax1 < smin2),
-        "jle": (umax1 <= umin2, umin1 > umax2), "jsle": (smax1 <= smin2, smin1 > smax2),
+        "jgt": (umin1 > umax2, umax1 <= umin2),
+        "jsgt": (smin1 > smax2, smax1 <= smin2),
+        "jlt": (umax1 < umin2, umin1 >= umax2),
+        "jslt": (smax1 < smin2, smin1 >= smax2),
+        "jge": (umin1 >= umax2, umax1 < umin2),
+        "jsge": (smin1 >= smax2, smax1 < smin2),
+        "jle": (umax1 <= umin2, umin1 > umax2),
+        "jsle": (smax1 <= smin2, smin1 > smax2),
     }
     yes, no = table[op]
     return 1 if yes else 0 if no else -1
@@ -89,7 +118,9 @@ def refine(op: str, a: Scalar, b: Scalar, bits: int) -> None:
     b.sync()
 
 
-def refine_both(op: str, a: Scalar, b: Scalar, bits: int) -> tuple[tuple[Scalar, Scalar], tuple[Scalar, Scalar]]:
+def refine_both(
+    op: str, a: Scalar, b: Scalar, bits: int
+) -> tuple[tuple[Scalar, Scalar], tuple[Scalar, Scalar]]:
     """Copies of ``(a, b)`` narrowed for the taken branch and for the fall-through branch."""
     false_a, false_b = a.copy(), b.copy()
     refine(negate(op), false_a, false_b, bits)
@@ -149,6 +180,7 @@ def _refine_eq(a: Scalar, b: Scalar, bits: int) -> None:
 
 def _refine_ne(a: Scalar, val: int, bits: int) -> None:
     from .scalar import s32, s64
+
     if bits == 32:
         if a.u32_min == val & M32:
             a.u32_min += 1
@@ -186,6 +218,7 @@ def _refine_order32(op: str, a: Scalar, b: Scalar) -> None:
 
 def _refine_order64(op: str, a: Scalar, b: Scalar) -> None:
     from .tnum import M64
+
     if op == "jle":
         a.umax = min(a.umax, b.umax)
         b.umin = max(a.umin, b.umin)

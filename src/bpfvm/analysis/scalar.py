@@ -49,9 +49,18 @@ class Scalar:
 
     __slots__ = ("var_off", "smin", "smax", "umin", "umax", "s32_min", "s32_max", "u32_min", "u32_max")
 
-    def __init__(self, var_off: Tnum = UNKNOWN, smin: int = S64_MIN, smax: int = S64_MAX, umin: int = 0,
-                 umax: int = M64, s32_min: int = S32_MIN, s32_max: int = S32_MAX, u32_min: int = 0,
-                 u32_max: int = M32) -> None:
+    def __init__(
+        self,
+        var_off: Tnum = UNKNOWN,
+        smin: int = S64_MIN,
+        smax: int = S64_MAX,
+        umin: int = 0,
+        umax: int = M64,
+        s32_min: int = S32_MIN,
+        s32_max: int = S32_MAX,
+        u32_min: int = 0,
+        u32_max: int = M32,
+    ) -> None:
         self.var_off = var_off
         self.smin, self.smax, self.umin, self.umax = smin, smax, umin, umax
         self.s32_min, self.s32_max, self.u32_min, self.u32_max = s32_min, s32_max, u32_min, u32_max
@@ -77,13 +86,31 @@ class Scalar:
 
     def copy(self) -> Scalar:
         """An independent copy."""
-        return Scalar(self.var_off, self.smin, self.smax, self.umin, self.umax, self.s32_min, self.s32_max,
-                      self.u32_min, self.u32_max)
+        return Scalar(
+            self.var_off,
+            self.smin,
+            self.smax,
+            self.umin,
+            self.umax,
+            self.s32_min,
+            self.s32_max,
+            self.u32_min,
+            self.u32_max,
+        )
 
     def fields(self) -> tuple[Tnum, int, int, int, int, int, int, int, int]:
         """All nine fields, for comparison and hashing."""
-        return (self.var_off, self.smin, self.smax, self.umin, self.umax, self.s32_min, self.s32_max,
-                self.u32_min, self.u32_max)
+        return (
+            self.var_off,
+            self.smin,
+            self.smax,
+            self.umin,
+            self.umax,
+            self.s32_min,
+            self.s32_max,
+            self.u32_min,
+            self.u32_max,
+        )
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, Scalar) and self.fields() == other.fields()
@@ -92,9 +119,11 @@ class Scalar:
         return hash(self.fields())
 
     def __repr__(self) -> str:
-        return (f"Scalar(var_off={self.var_off}, s=[{self.smin}, {self.smax}], u=[{self.umin:#x}, "
-                f"{self.umax:#x}], s32=[{self.s32_min}, {self.s32_max}], u32=[{self.u32_min:#x}, "
-                f"{self.u32_max:#x}])")
+        return (
+            f"Scalar(var_off={self.var_off}, s=[{self.smin}, {self.smax}], u=[{self.umin:#x}, "
+            f"{self.umax:#x}], s32=[{self.s32_min}, {self.s32_max}], u32=[{self.u32_min:#x}, "
+            f"{self.u32_max:#x}])"
+        )
 
     # -- queries ---------------------------------------------------------------------------
     def is_const(self) -> bool:
@@ -114,13 +143,22 @@ class Scalar:
         """True if the concrete 64-bit value ``x`` is one this abstract value allows."""
         x &= M64
         lo = x & M32
-        return (self.var_off.contains(x) and self.umin <= x <= self.umax and self.smin <= s64(x) <= self.smax
-                and self.u32_min <= lo <= self.u32_max and self.s32_min <= s32(lo) <= self.s32_max)
+        return (
+            self.var_off.contains(x)
+            and self.umin <= x <= self.umax
+            and self.smin <= s64(x) <= self.smax
+            and self.u32_min <= lo <= self.u32_max
+            and self.s32_min <= s32(lo) <= self.s32_max
+        )
 
     def is_bottom(self) -> bool:
         """True if the bounds contradict each other (no value fits: the path is impossible)."""
-        return (self.umin > self.umax or self.smin > self.smax or self.u32_min > self.u32_max
-                or self.s32_min > self.s32_max)
+        return (
+            self.umin > self.umax
+            or self.smin > self.smax
+            or self.u32_min > self.u32_max
+            or self.s32_min > self.s32_max
+        )
 
     def width(self) -> int:
         """``get_reg_width``: how many low bits the largest unsigned value needs."""
@@ -154,8 +192,17 @@ class Scalar:
 
     def assign(self, other: Scalar) -> None:
         """Copy every field of ``other`` into ``self``."""
-        (self.var_off, self.smin, self.smax, self.umin, self.umax, self.s32_min, self.s32_max, self.u32_min,
-         self.u32_max) = other.fields()
+        (
+            self.var_off,
+            self.smin,
+            self.smax,
+            self.umin,
+            self.umax,
+            self.s32_min,
+            self.s32_max,
+            self.u32_min,
+            self.u32_max,
+        ) = other.fields()
 
     def update_bounds32(self) -> None:
         """``__update_reg32_bounds``: learn 32-bit bounds from the low half of ``var_off``."""
@@ -195,8 +242,9 @@ class Scalar:
         if (((self.umin >> 32) + 1) & M32) == (self.umax >> 32) and s32(self.umin) < 0 <= s32(self.umax):
             self.s32_min = max(self.s32_min, s32(self.umin))
             self.s32_max = min(self.s32_max, s32(self.umax))
-        if ((((self.smin >> 32) & M32) + 1) & M32) == ((self.smax >> 32) & M32) and \
-                s32(self.smin) < 0 <= s32(self.smax):
+        if ((((self.smin >> 32) & M32) + 1) & M32) == ((self.smax >> 32) & M32) and s32(self.smin) < 0 <= s32(
+            self.smax
+        ):
             self.s32_min = max(self.s32_min, s32(self.smin))
             self.s32_max = min(self.s32_max, s32(self.smax))
         if s32(self.u32_min) <= s32(self.u32_max):

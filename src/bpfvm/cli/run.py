@@ -42,7 +42,7 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verify", action="store_true",
                         help="refuse to run a program the kernel's verifier would reject (bpfvm verify)")
     parser.add_argument("--type", default="auto",
-                        help="with --verify: program type of bytecode (default: syscall, whose r1 is a buffer)")
+                        help="with --verify: program type of bytecode (default: syscall: r1 is a buffer)")
 
 
 def load_code(path: Path) -> tuple[bytes, bool]:

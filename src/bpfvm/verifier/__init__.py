@@ -24,9 +24,24 @@ from .disasm import RawInsn, kernel_insn, raw_decode
 from .objects import KernelProgram, kernel_programs, section_prog_type
 from .state import MapInfo
 
-__all__ = ["CONTEXTS", "PROG_TYPES", "Facts", "KernelProgram", "MapInfo", "RawInsn", "Stats", "VerifierError",
-           "VerifyResult", "kernel_insn", "kernel_programs", "prog_type_number", "raw_decode", "section_prog_type",
-           "verify", "verify_object"]
+__all__ = [
+    "CONTEXTS",
+    "PROG_TYPES",
+    "Facts",
+    "KernelProgram",
+    "MapInfo",
+    "RawInsn",
+    "Stats",
+    "VerifierError",
+    "VerifyResult",
+    "kernel_insn",
+    "kernel_programs",
+    "prog_type_number",
+    "raw_decode",
+    "section_prog_type",
+    "verify",
+    "verify_object",
+]
 
 
 class VerifierError(BpfError):
@@ -78,9 +93,15 @@ def prog_type_number(prog_type: int | str) -> int:
     return PROG_TYPES[key]
 
 
-def verify(code: bytes | bytearray | memoryview, prog_type: int | str = 1, *, log_level: int = 0,
-           maps: Mapping[int, MapInfo] | None = None, privileged: bool = True,
-           helper_name: Callable[[int], str] | None = None) -> VerifyResult:
+def verify(
+    code: bytes | bytearray | memoryview,
+    prog_type: int | str = 1,
+    *,
+    log_level: int = 0,
+    maps: Mapping[int, MapInfo] | None = None,
+    privileged: bool = True,
+    helper_name: Callable[[int], str] | None = None,
+) -> VerifyResult:
     """Verify raw bytecode as ``BPF_PROG_LOAD`` would for ``prog_type``; never raises for a rejection.
 
     ``maps`` gives the maps that ``lddw`` map-fd pseudo instructions name (fd → :class:`MapInfo`).
@@ -90,8 +111,14 @@ def verify(code: bytes | bytearray | memoryview, prog_type: int | str = 1, *, lo
     data = bytes(code)
     if len(data) % 8:
         raise ValueError(f"bytecode length {len(data)} is not a multiple of 8")
-    checker = Checker(raw_decode(data), prog_type_number(prog_type), log_level=log_level, maps=dict(maps or {}),
-                      privileged=privileged, helper_name=helper_name)
+    checker = Checker(
+        raw_decode(data),
+        prog_type_number(prog_type),
+        log_level=log_level,
+        maps=dict(maps or {}),
+        privileged=privileged,
+        helper_name=helper_name,
+    )
     start = time.perf_counter_ns()
     ok, log, errno = checker.run()
     duration = (time.perf_counter_ns() - start) // 1000
@@ -100,8 +127,14 @@ def verify(code: bytes | bytearray | memoryview, prog_type: int | str = 1, *, lo
     return VerifyResult(ok, log, errno, checker.stats, checker.facts, duration)
 
 
-def verify_object(program: Program, *, name: str | None = None, prog_type: int | str | None = None,
-                  log_level: int = 0, privileged: bool = True) -> dict[str, VerifyResult]:
+def verify_object(
+    program: Program,
+    *,
+    name: str | None = None,
+    prog_type: int | str | None = None,
+    log_level: int = 0,
+    privileged: bool = True,
+) -> dict[str, VerifyResult]:
     """Verify the kernel programs of a loaded ELF object (one per section), by program name.
 
     ``name`` selects one program (function or section name); ``prog_type`` overrides the type
@@ -118,5 +151,7 @@ def verify_object(program: Program, *, name: str | None = None, prog_type: int |
         ptype = prog_type_number(prog_type) if prog_type is not None else prog.prog_type
         if not ptype:
             raise ProgramError(f"{program.name}: section {prog.section!r} names no program type; use --type")
-        results[prog.name] = verify(prog.code, ptype, log_level=log_level, maps=prog.maps, privileged=privileged)
+        results[prog.name] = verify(
+            prog.code, ptype, log_level=log_level, maps=prog.maps, privileged=privileged
+        )
     return results

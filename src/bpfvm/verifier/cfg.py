@@ -55,7 +55,11 @@ def _check_insns(insns: list[RawInsn]) -> None:
             nxt = insns[i + 1] if i + 1 < n else None
             if nxt is None or nxt.code or nxt.dst or nxt.src or nxt.off:
                 raise Reject("invalid bpf_ld_imm64 insn")
-            if insn.src not in (0, 4) and not (insn.src in (1, 5) and nxt.imm == 0) and insn.src not in (2, 6):
+            if (
+                insn.src not in (0, 4)
+                and not (insn.src in (1, 5) and nxt.imm == 0)
+                and insn.src not in (2, 6)
+            ):
                 raise Reject("unrecognized bpf_ld_imm64 insn")
             i += 2
             continue
@@ -106,7 +110,7 @@ def _check_subprogs(insns: list[RawInsn]) -> list[int]:
         if insn.code == 0x85 and insn.src == 1:
             t = i + insn.imm + 1
             if not 0 <= t < n:
-                raise Reject(f"call to invalid destination")
+                raise Reject("call to invalid destination")
             starts.add(t)
         elif insn.code == 0x18 and insn.src == 4:
             starts.add(i + insn.imm + 1)
@@ -294,5 +298,3 @@ def scc_ids(cfg: Cfg, n: int) -> list[int]:
                 parent = work[-1][0]
                 low[parent] = min(low[parent], low[v])
     return ids
-
-

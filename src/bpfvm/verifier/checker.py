@@ -25,9 +25,9 @@ from ..analysis.alu import scalar_alu, scalar_end
 from ..analysis.branch import branch_taken, flip, negate, refine
 from .cfg import Cfg, Reject, analyse, live_regs, scc_ids
 from .ctx import CONTEXTS, Context
+from .disasm import RawInsn, kernel_insn
 from .helpers import check_helper_call
 from .helpers import helper_name as _helper_name
-from .disasm import RawInsn, kernel_insn
 from .log import VLog, format_state
 from .prune import reg_exact, regsafe, stacksafe
 from .state import ADD_CONST, Frame, MapInfo, Reg, RegType, Slot, StackSlot, State
@@ -39,12 +39,51 @@ JMP_SEQ_LIMIT = 8192
 MAX_STACK = 512
 MAX_VAR_OFF = 1 << 29
 
-_ALU_NAMES = {0x00: "add", 0x10: "sub", 0x20: "mul", 0x30: "div", 0x40: "or", 0x50: "and", 0x60: "lsh",
-              0x70: "rsh", 0x80: "neg", 0x90: "mod", 0xA0: "xor", 0xB0: "mov", 0xC0: "arsh", 0xD0: "end"}
-_ALU_STR = {0x00: "+=", 0x10: "-=", 0x20: "*=", 0x30: "/=", 0x40: "|=", 0x50: "&=", 0x60: "<<=", 0x70: ">>=",
-            0x80: "neg", 0x90: "%=", 0xA0: "^=", 0xB0: "=", 0xC0: "s>>=", 0xD0: "endian"}
-_JMP_NAMES = {0x10: "jeq", 0x20: "jgt", 0x30: "jge", 0x40: "jset", 0x50: "jne", 0x60: "jsgt", 0x70: "jsge",
-              0xA0: "jlt", 0xB0: "jle", 0xC0: "jslt", 0xD0: "jsle"}
+_ALU_NAMES = {
+    0x00: "add",
+    0x10: "sub",
+    0x20: "mul",
+    0x30: "div",
+    0x40: "or",
+    0x50: "and",
+    0x60: "lsh",
+    0x70: "rsh",
+    0x80: "neg",
+    0x90: "mod",
+    0xA0: "xor",
+    0xB0: "mov",
+    0xC0: "arsh",
+    0xD0: "end",
+}
+_ALU_STR = {
+    0x00: "+=",
+    0x10: "-=",
+    0x20: "*=",
+    0x30: "/=",
+    0x40: "|=",
+    0x50: "&=",
+    0x60: "<<=",
+    0x70: ">>=",
+    0x80: "neg",
+    0x90: "%=",
+    0xA0: "^=",
+    0xB0: "=",
+    0xC0: "s>>=",
+    0xD0: "endian",
+}
+_JMP_NAMES = {
+    0x10: "jeq",
+    0x20: "jgt",
+    0x30: "jge",
+    0x40: "jset",
+    0x50: "jne",
+    0x60: "jsgt",
+    0x70: "jsge",
+    0xA0: "jlt",
+    0xB0: "jle",
+    0xC0: "jslt",
+    0xD0: "jsle",
+}
 _SIZES = {0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8}
 
 
@@ -60,9 +99,11 @@ class Stats:
 
     def line(self) -> str:
         """``processed N insns (limit 1000000) max_states_per_insn …`` as the kernel prints it."""
-        return (f"processed {self.insn_processed} insns (limit {INSN_LIMIT}) max_states_per_insn "
-                f"{self.max_states_per_insn} total_states {self.total_states} peak_states {self.peak_states} "
-                f"mark_read 0\n")
+        return (
+            f"processed {self.insn_processed} insns (limit {INSN_LIMIT}) max_states_per_insn "
+            f"{self.max_states_per_insn} total_states {self.total_states} peak_states {self.peak_states} "
+            f"mark_read 0\n"
+        )
 
 
 @dataclass
@@ -95,9 +136,16 @@ class Facts:
 class Checker:
     """One verification run over ``insns`` (raw slots) of program type ``prog_type``."""
 
-    def __init__(self, insns: list[RawInsn], prog_type: int, *, log_level: int = 0,
-                 maps: dict[int, MapInfo] | None = None, privileged: bool = True,
-                 helper_name: Callable[[int], str] | None = None) -> None:
+    def __init__(
+        self,
+        insns: list[RawInsn],
+        prog_type: int,
+        *,
+        log_level: int = 0,
+        maps: dict[int, MapInfo] | None = None,
+        privileged: bool = True,
+        helper_name: Callable[[int], str] | None = None,
+    ) -> None:
         self.insns = insns
         self.prog_type = prog_type
         self.ctx: Context | None = CONTEXTS.get(prog_type)
@@ -183,8 +231,12 @@ class Checker:
             self.scratch_slots.add(spi)
 
     def _scratched(self) -> bool:
-        return self.scratch_regs is None or self.scratch_slots is None or bool(self.scratch_regs) or \
-            bool(self.scratch_slots)
+        return (
+            self.scratch_regs is None
+            or self.scratch_slots is None
+            or bool(self.scratch_regs)
+            or bool(self.scratch_slots)
+        )
 
     def _clean(self) -> None:
         self.scratch_regs, self.scratch_slots = set(), set()
@@ -276,18 +328,25 @@ class Checker:
     # -- pruning -----------------------------------------------------------------------------------
     def _state_visited(self, idx: int) -> bool:
         cur = self.cur
-        add_new = (self.jmps_processed - self.prev_jmps >= 2 and
-                   self.stats.insn_processed - self.prev_insns >= 8)
+        add_new = (
+            self.jmps_processed - self.prev_jmps >= 2 and self.stats.insn_processed - self.prev_insns >= 8
+        )
         states = self.explored.setdefault(idx, [])
         live = self.live[idx]
         for ex in states:
             old = ex.state
             if old.branches:
                 if self._looping(old, cur) and self._states_equal(old, cur, live, exact=True):
-                    msg = [f"infinite loop detected at insn {idx}", "cur state:" + format_state(cur.frame, None, None)
-                           .rstrip("\n"), "old state:" + format_state(old.frame, None, None).rstrip("\n")]
+                    msg = [
+                        f"infinite loop detected at insn {idx}",
+                        "cur state:" + format_state(cur.frame, None, None).rstrip("\n"),
+                        "old state:" + format_state(old.frame, None, None).rstrip("\n"),
+                    ]
                     raise Reject("\n".join(msg))
-                if self.jmps_processed - self.prev_jmps < 20 and self.stats.insn_processed - self.prev_insns < 100:
+                if (
+                    self.jmps_processed - self.prev_jmps < 20
+                    and self.stats.insn_processed - self.prev_insns < 100
+                ):
                     add_new = False
                 ex.miss += 1
                 continue
@@ -507,11 +566,21 @@ class Checker:
                 return
             raise Reject(f"R{regno} 32-bit pointer arithmetic prohibited", 13)
         if ptr.maybe_null:
-            raise Reject(f"R{regno} pointer arithmetic on {ptr.type_str()} prohibited, null-check it first", 13)
-        allowed = {RegType.PTR_TO_CTX, RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_STACK,
-                   RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET, RegType.PTR_TO_MEM}
-        if ptr.type not in allowed and not (ptr.type is RegType.CONST_PTR_TO_MAP and known and smin_val == 0
-                                            and op == 0x00):
+            raise Reject(
+                f"R{regno} pointer arithmetic on {ptr.type_str()} prohibited, null-check it first", 13
+            )
+        allowed = {
+            RegType.PTR_TO_CTX,
+            RegType.PTR_TO_MAP_VALUE,
+            RegType.PTR_TO_MAP_KEY,
+            RegType.PTR_TO_STACK,
+            RegType.PTR_TO_PACKET_META,
+            RegType.PTR_TO_PACKET,
+            RegType.PTR_TO_MEM,
+        }
+        if ptr.type not in allowed and not (
+            ptr.type is RegType.CONST_PTR_TO_MAP and known and smin_val == 0 and op == 0x00
+        ):
             raise Reject(f"R{regno} pointer arithmetic on {ptr.type_str()} prohibited", 13)
         ptr_copy = ptr.copy()
         self._sane_offset(off_reg, ptr.type_str())
@@ -567,8 +636,9 @@ class Checker:
         if not -MAX_VAR_OFF < reg.off < MAX_VAR_OFF:
             raise Reject(f"{type_str} pointer offset {reg.off} is not allowed", 13)
         if v.smin == S64_MIN:
-            raise Reject(f"math between {type_str} pointer and register with unbounded min value is not allowed",
-                         13)
+            raise Reject(
+                f"math between {type_str} pointer and register with unbounded min value is not allowed", 13
+            )
         if not -MAX_VAR_OFF < v.smin < MAX_VAR_OFF:
             raise Reject(f"value {v.smin} makes {type_str} pointer be out of bounds", 13)
 
@@ -577,8 +647,9 @@ class Checker:
         self._check_reg(insn.src, src=True)
         self._check_reg(insn.dst, src=False, mark=False)
         size = _SIZES[insn.code & 0x18]
-        self._mem_access(idx, insn.src, insn.off, size, write=False, value_regno=insn.dst,
-                         sign=insn.code & 0xE0 == 0x80)
+        self._mem_access(
+            idx, insn.src, insn.off, size, write=False, value_regno=insn.dst, sign=insn.code & 0xE0 == 0x80
+        )
 
     def _store(self, idx: int, insn: RawInsn) -> None:
         size = _SIZES[insn.code & 0x18]
@@ -594,7 +665,7 @@ class Checker:
             return
         if insn.src:
             raise Reject("BPF_ST uses reserved fields")
-        dst = self._check_reg(insn.dst, src=True)
+        self._check_reg(insn.dst, src=True)
         self._mem_access(idx, insn.dst, insn.off, size, write=True, value_regno=-1, st_imm=insn.imm)
 
     def _atomic(self, idx: int, insn: RawInsn, size: int) -> None:
@@ -616,8 +687,19 @@ class Checker:
             self._reg(load_reg).mark_unknown()
         self._mem_access(idx, insn.dst, insn.off, size, write=True, value_regno=-1, atomic=True)
 
-    def _mem_access(self, idx: int, regno: int, off: int, size: int, *, write: bool, value_regno: int,
-                    sign: bool = False, st_imm: int | None = None, atomic: bool = False) -> None:
+    def _mem_access(
+        self,
+        idx: int,
+        regno: int,
+        off: int,
+        size: int,
+        *,
+        write: bool,
+        value_regno: int,
+        sign: bool = False,
+        st_imm: int | None = None,
+        atomic: bool = False,
+    ) -> None:
         """``check_mem_access`` for an instruction's load or store through ``regno``."""
         reg = self._reg(regno)
         if reg.type is RegType.PTR_TO_STACK:
@@ -665,15 +747,25 @@ class Checker:
         if lo < -MAX_STACK or lo > -1 or hi > 0:
             if v.is_const():
                 raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}", 13)
-            raise Reject(f"invalid variable-offset{extra} stack R{regno} var_off={v.var_off} off={off} size={size}",
-                         13)
+            raise Reject(
+                f"invalid variable-offset{extra} stack R{regno} var_off={v.var_off} off={off} size={size}", 13
+            )
         frame = self.cur.frame
         frame.grow(-lo)
         self.stats.stack_depth = max(self.stats.stack_depth, (-lo + 7) // 8 * 8)
         return lo, hi
 
-    def _stack_access(self, idx: int, regno: int, reg: Reg, off: int, size: int, write: bool,
-                      value_regno: int, st_imm: int | None) -> None:
+    def _stack_access(
+        self,
+        idx: int,
+        regno: int,
+        reg: Reg,
+        off: int,
+        size: int,
+        write: bool,
+        value_regno: int,
+        st_imm: int | None,
+    ) -> None:
         lo, hi = self._stack_bounds(regno, reg, off, size, write)
         frame = self.cur.frame
         if reg.val.is_const():
@@ -687,8 +779,9 @@ class Checker:
         else:
             self._stack_read_var(frame, lo, hi, value_regno)
 
-    def _stack_write_fixed(self, idx: int, frame: Frame, off: int, size: int, value_regno: int,
-                           st_imm: int | None) -> None:
+    def _stack_write_fixed(
+        self, idx: int, frame: Frame, off: int, size: int, value_regno: int, st_imm: int | None
+    ) -> None:
         slot = -off - 1
         spi = slot // 8
         st = frame.stack[spi]
@@ -744,8 +837,13 @@ class Checker:
                 if value_regno < 0:
                     return
                 if size <= spill_size and (off % 8 == 0 or off % 8 == 8 - size and False):
-                    if size == 4 and spill_size == 4 and spilled.val.width() <= 32 and not spilled.id \
-                            and not spilled.val.is_const():
+                    if (
+                        size == 4
+                        and spill_size == 4
+                        and spilled.val.width() <= 32
+                        and not spilled.id
+                        and not spilled.val.is_const()
+                    ):
                         spilled.id = self._new_id()
                     dst = self._reg(value_regno)
                     dst.assign(spilled)
@@ -768,8 +866,12 @@ class Checker:
                     dst.mark_unknown()
                 return
             if value_regno >= 0:
-                if self.privileged and spilled.type is RegType.SCALAR and not spilled.id \
-                        and not spilled.val.is_const():
+                if (
+                    self.privileged
+                    and spilled.type is RegType.SCALAR
+                    and not spilled.id
+                    and not spilled.val.is_const()
+                ):
                     spilled.id = self._new_id()
                 self._reg(value_regno).assign(spilled)
             return
@@ -802,8 +904,11 @@ class Checker:
                 continue
             st.spilled = Reg()
             if t is Slot.INVALID and not self.privileged:
-                raise Reject(f"uninit stack in range of var-offset write prohibited for !root; insn "
-                             f"{self.cur.insn_idx}, off: {i}", 22)
+                raise Reject(
+                    f"uninit stack in range of var-offset write prohibited for !root; insn "
+                    f"{self.cur.insn_idx}, off: {i}",
+                    22,
+                )
             st.types[slot % 8] = Slot.ZERO if zero and t is Slot.ZERO else Slot.MISC
             if any(x is Slot.SPILL for x in st.types):
                 st.types = [Slot.MISC if x is Slot.SPILL else x for x in st.types]
@@ -821,7 +926,9 @@ class Checker:
                 continue
             zero = False
             if t is Slot.INVALID and not self.privileged:
-                raise Reject(f"invalid variable-offset read from stack R? var_off off={lo} size={hi - lo}", 13)
+                raise Reject(
+                    f"invalid variable-offset read from stack R? var_off off={lo} size={hi - lo}", 13
+                )
         if value_regno >= 0:
             dst = self._reg(value_regno)
             if zero:
@@ -833,7 +940,9 @@ class Checker:
         if reg.off < 0:
             raise Reject(f"negative offset {reg.type_str()} ptr R{regno} off={reg.off} disallowed", 13)
         if reg.off:
-            raise Reject(f"dereference of modified {reg.type_str()} ptr R{regno} off={reg.off} disallowed", 13)
+            raise Reject(
+                f"dereference of modified {reg.type_str()} ptr R{regno} off={reg.off} disallowed", 13
+            )
         if not reg.val.is_const() or reg.val.value:
             raise Reject(f"variable {reg.type_str()} access var_off={reg.val.var_off} disallowed", 13)
 
@@ -861,14 +970,20 @@ class Checker:
             raise Reject(f"R{regno} min value is negative, either use unsigned index or 'var &= const'", 13)
         lo = v.smin + off
         if not (lo >= 0 and size > 0 and lo + size <= mem_size):
-            raise Reject(f"invalid access to map value, value_size={mem_size} off={lo} size={size}\n"
-                         f"R{regno} min value is outside of the allowed memory range", 13)
+            raise Reject(
+                f"invalid access to map value, value_size={mem_size} off={lo} size={size}\n"
+                f"R{regno} min value is outside of the allowed memory range",
+                13,
+            )
         if v.umax >= MAX_VAR_OFF:
             raise Reject(f"R{regno} unbounded memory access, make sure to bounds check any such access", 13)
         hi = v.umax + off
         if not (hi + size <= mem_size):
-            raise Reject(f"invalid access to map value, value_size={mem_size} off={hi} size={size}\n"
-                         f"R{regno} max value is outside of the allowed memory range", 13)
+            raise Reject(
+                f"invalid access to map value, value_size={mem_size} off={hi} size={size}\n"
+                f"R{regno} max value is outside of the allowed memory range",
+                13,
+            )
 
     def _map_access(self, regno: int, reg: Reg, off: int, size: int, write: bool, value_regno: int) -> None:
         assert reg.map is not None
@@ -881,8 +996,11 @@ class Checker:
         if reg.val.smin < 0:
             raise Reject(f"R{regno} min value is negative, either use unsigned index or 'var &= const'", 13)
         if reg.range < 0 or not (off >= 0 and size > 0 and off + size <= reg.range):
-            raise Reject(f"invalid access to packet, off={off} size={size}, R{regno}(id={reg.id},off={off},"
-                         f"r={reg.range})\nR{regno} offset is outside of the packet", 13)
+            raise Reject(
+                f"invalid access to packet, off={off} size={size}, R{regno}(id={reg.id},off={off},"
+                f"r={reg.range})\nR{regno} offset is outside of the packet",
+                13,
+            )
         self.facts.safe_access.add(self.cur.insn_idx)
         if not write and value_regno >= 0:
             self._reg(value_regno).mark_unknown()
@@ -914,8 +1032,12 @@ class Checker:
         code = insn.code
         op = code & 0xF0
         if op == 0x00:
-            if code == 0x05 and (insn.src or insn.dst or insn.imm) or code == 0x06 and \
-                    (insn.src or insn.dst or insn.off):
+            if (
+                code == 0x05
+                and (insn.src or insn.dst or insn.imm)
+                or code == 0x06
+                and (insn.src or insn.dst or insn.off)
+            ):
                 raise Reject("BPF_JA uses reserved fields")
             self.cur.insn_idx = idx + 1 + (insn.imm if code == 0x06 else insn.off)
             return
@@ -1059,10 +1181,16 @@ class Checker:
             return False
         ptr = dst if left else src
         # (branch that learns the range: "fall" = this one, "taken" = the other; right-open)
-        table = {("jgt", True): (frame, False), ("jgt", False): (oframe, True),
-                 ("jlt", True): (oframe, True), ("jlt", False): (frame, False),
-                 ("jge", True): (frame, True), ("jge", False): (oframe, False),
-                 ("jle", True): (oframe, False), ("jle", False): (frame, True)}
+        table = {
+            ("jgt", True): (frame, False),
+            ("jgt", False): (oframe, True),
+            ("jlt", True): (oframe, True),
+            ("jlt", False): (frame, False),
+            ("jge", True): (frame, True),
+            ("jge", False): (oframe, False),
+            ("jle", True): (oframe, False),
+            ("jle", False): (frame, True),
+        }
         target, right_open = table[(name, left)]
         self._find_good_pkt_pointers(target, ptr, right_open=right_open)
         return True

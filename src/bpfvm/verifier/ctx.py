@@ -19,8 +19,16 @@ from .state import RegType
 __all__ = ["CONTEXTS", "Context", "PROG_TYPES"]
 
 #: Program-type names (``--type``) → ``enum bpf_prog_type`` numbers.
-PROG_TYPES = {"socket_filter": 1, "kprobe": 2, "sched_cls": 3, "sched_act": 4, "tracepoint": 5, "xdp": 6,
-              "raw_tracepoint": 17, "syscall": 31}
+PROG_TYPES = {
+    "socket_filter": 1,
+    "kprobe": 2,
+    "sched_cls": 3,
+    "sched_act": 4,
+    "tracepoint": 5,
+    "xdp": 6,
+    "raw_tracepoint": 17,
+    "syscall": 31,
+}
 
 #: ``is_valid_access(off, size, write)`` → None (invalid) or the type of the loaded value.
 Access = Callable[[int, int, bool], "RegType | None"]
@@ -44,8 +52,15 @@ _SKB_CB = (48, 68)
 
 def _skb_access(off: int, size: int, write: bool) -> RegType | None:
     """``bpf_skb_is_valid_access`` restricted by ``sk_filter_is_valid_access``."""
-    if off in range(72, 76) or off in range(76, 84) or off in range(140, 144) or off in range(88, 140) \
-            or off in range(152, 160) or off in range(160, 164) or off in range(184, 192):
+    if (
+        off in range(72, 76)
+        or off in range(76, 84)
+        or off in range(140, 144)
+        or off in range(88, 140)
+        or off in range(152, 160)
+        or off in range(160, 164)
+        or off in range(184, 192)
+    ):
         return None  # tc_classid, data, data_end, data_meta, family..local_port, tstamp, wire_len, hwtstamp
     if write and not _SKB_CB[0] <= off < _SKB_CB[1]:
         return None
@@ -71,7 +86,8 @@ def _xdp_access(off: int, size: int, write: bool) -> RegType | None:
     if off < 0 or off >= 24 or off % size or size != 4:
         return None
     return {0: RegType.PTR_TO_PACKET, 4: RegType.PTR_TO_PACKET_END, 8: RegType.PTR_TO_PACKET_META}.get(
-        off, RegType.SCALAR)
+        off, RegType.SCALAR
+    )
 
 
 def _raw_tp_access(off: int, size: int, write: bool) -> RegType | None:

@@ -26,8 +26,14 @@ MAX_VAR_SIZ = 1 << 29
 _PROG_NAMES = {v: k for k, v in PROGRAM_TYPES.items()}
 
 #: ``compatible_reg_types`` of memory arguments, in the kernel's order, with their log names.
-_MEM_TYPES = (RegType.PTR_TO_STACK, RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_MAP_KEY,
-              RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MEM)
+_MEM_TYPES = (
+    RegType.PTR_TO_STACK,
+    RegType.PTR_TO_PACKET,
+    RegType.PTR_TO_PACKET_META,
+    RegType.PTR_TO_MAP_KEY,
+    RegType.PTR_TO_MAP_VALUE,
+    RegType.PTR_TO_MEM,
+)
 _MEM_NAMES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
 
 
@@ -103,7 +109,9 @@ def check_helper_call(chk: Checker, idx: int, func_id: int) -> None:
         r0.id = chk._new_id()
 
 
-def _check_arg(chk: Checker, regno: int, arg: ArgType, flags: TypeFlag, size: int | None, meta: _Meta) -> None:
+def _check_arg(
+    chk: Checker, regno: int, arg: ArgType, flags: TypeFlag, size: int | None, meta: _Meta
+) -> None:
     if arg is ArgType.DONTCARE:
         return
     reg = chk._check_reg(regno, src=True)
@@ -132,13 +140,21 @@ def _check_arg(chk: Checker, regno: int, arg: ArgType, flags: TypeFlag, size: in
     elif arg is ArgType.PTR_TO_MAP_VALUE:
         if meta.map is None:
             raise Reject("invalid map_ptr to access map->value", 13)
-        _helper_mem(chk, regno, meta.map.value_size, write=bool(flags & TypeFlag.MEM_WRITE), zero_ok=False,
-                    meta=meta if flags & TypeFlag.MEM_UNINIT else None)
+        _helper_mem(
+            chk,
+            regno,
+            meta.map.value_size,
+            write=bool(flags & TypeFlag.MEM_WRITE),
+            zero_ok=False,
+            meta=meta if flags & TypeFlag.MEM_UNINIT else None,
+        )
     elif arg is ArgType.PTR_TO_MEM:
         meta.mem_regno, meta.mem_write = regno, bool(flags & TypeFlag.MEM_WRITE)
         meta.mem_raw = bool(flags & TypeFlag.MEM_UNINIT)
         if flags & TypeFlag.MEM_FIXED_SIZE and size is not None:
-            _helper_mem(chk, regno, size, write=meta.mem_write, zero_ok=False, meta=meta if meta.mem_raw else None)
+            _helper_mem(
+                chk, regno, size, write=meta.mem_write, zero_ok=False, meta=meta if meta.mem_raw else None
+            )
     elif arg in (ArgType.CONST_SIZE, ArgType.CONST_SIZE_OR_ZERO):
         _check_size(chk, regno, reg, zero_ok=arg is ArgType.CONST_SIZE_OR_ZERO, meta=meta)
 
@@ -187,7 +203,9 @@ def _check_size(chk: Checker, regno: int, reg: Reg, *, zero_ok: bool, meta: _Met
     _helper_mem(chk, regno - 1, v.umax, write=meta.mem_write, zero_ok=zero_ok, meta=raw)
 
 
-def _helper_mem(chk: Checker, regno: int, size: int, *, write: bool, zero_ok: bool, meta: _Meta | None) -> None:
+def _helper_mem(
+    chk: Checker, regno: int, size: int, *, write: bool, zero_ok: bool, meta: _Meta | None
+) -> None:
     """``check_helper_mem_access``: ``size`` bytes at register ``regno`` for a helper."""
     reg = chk._reg(regno)
     if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
@@ -206,8 +224,9 @@ def _helper_mem(chk: Checker, regno: int, size: int, *, write: bool, zero_ok: bo
     raise Reject(f"R{regno} type={reg.type_str()} expected=fp", 13)
 
 
-def _stack_range(chk: Checker, regno: int, reg: Reg, size: int, *, write: bool, zero_ok: bool,
-                 meta: _Meta | None) -> None:
+def _stack_range(
+    chk: Checker, regno: int, reg: Reg, size: int, *, write: bool, zero_ok: bool, meta: _Meta | None
+) -> None:
     """``check_stack_range_initialized``."""
     if size == 0 and not zero_ok:
         raise Reject("invalid zero-sized read", 13)
@@ -225,7 +244,9 @@ def _stack_range(chk: Checker, regno: int, reg: Reg, size: int, *, write: bool, 
     if size and (lo < -512 or lo > -1 or hi > 0):
         if v.is_const():
             raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}", 13)
-        raise Reject(f"invalid variable-offset{extra} stack R{regno} var_off={v.var_off} off={off} size={size}", 13)
+        raise Reject(
+            f"invalid variable-offset{extra} stack R{regno} var_off={v.var_off} off={off} size={size}", 13
+        )
     frame = chk.cur.frame
     if size:
         frame.grow(-lo)

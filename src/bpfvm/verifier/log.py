@@ -28,7 +28,7 @@ class VLog:
     def write(self, text: str) -> None:
         """Append ``text`` at the end (overwriting bytes left beyond a reset)."""
         data = text.encode()
-        self.buf[self.end:self.end + len(data)] = data
+        self.buf[self.end : self.end + len(data)] = data
         self.end += len(data)
 
     def reset(self, pos: int) -> None:
@@ -37,7 +37,7 @@ class VLog:
 
     def text(self) -> str:
         """The log as the kernel hands it back."""
-        return self.buf[:self.end].decode(errors="replace")
+        return self.buf[: self.end].decode(errors="replace")
 
 
 def snum(num: int) -> str:
@@ -54,29 +54,29 @@ def unum(num: int) -> str:
 
 
 def _ranges(v: Scalar) -> list[str]:
+    """``print_scalar_ranges``: equal neighbours share one value (``smax=umax=255``)."""
+
     def s32v(x: int) -> int:
-        return x if -32768 <= x <= 32767 else x & M32
-    items = [["smin", v.smin & M64, v.smin == S64_MIN], ["smax", v.smax & M64, v.smax == S64_MAX],
-             ["umin", v.umin, v.umin == 0], ["umax", v.umax, v.umax == M64],
-             ["smin32", s32v(v.s32_min) & M64, v.s32_min == S32_MIN],
-             ["smax32", s32v(v.s32_max) & M64, v.s32_max == S32_MAX],
-             ["umin32", v.u32_min, v.u32_min == 0], ["umax32", v.u32_max, v.u32_max == M32]]
+        return (x if -32768 <= x <= 32767 else x & M32) & M64
+
+    names = ["smin", "smax", "umin", "umax", "smin32", "smax32", "umin32", "umax32"]
+    vals = [v.smin & M64, v.smax & M64, v.umin, v.umax, s32v(v.s32_min), s32v(v.s32_max), v.u32_min,
+            v.u32_max]
+    omit = [v.smin == S64_MIN, v.smax == S64_MAX, v.umin == 0, v.umax == M64, v.s32_min == S32_MIN,
+            v.s32_max == S32_MAX, v.u32_min == 0, v.u32_max == M32]
     out: list[str] = []
-    for i, (name, val, omit) in enumerate(items):
-        if omit:
+    for i, name in enumerate(names):
+        if omit[i]:
             continue
-        neg1 = str(name)[0] == "s" and int(val) >> 63 == 1
-        names = [str(name)]
-        for j in range(i + 2, len(items), 2):
-            n2, v2, o2 = items[j]
-            if o2 or v2 != val:
+        neg1 = name[0] == "s" and vals[i] >> 63 == 1
+        shown = [name]
+        for j in range(i + 2, len(names), 2):
+            if omit[j] or vals[j] != vals[i] or (names[j][0] == "s" and vals[j] >> 63 == 1) != neg1:
                 continue
-            if (str(n2)[0] == "s" and int(v2) >> 63 == 1) != neg1:
-                continue
-            items[j][2] = True
-            names.append(str(n2))
-        shown = snum(int(val)) if str(name)[0] == "s" else unum(int(val))
-        out.append("=".join(names) + "=" + shown)
+            omit[j] = True
+            shown.append(names[j])
+        text = snum(vals[i]) if name[0] == "s" else unum(vals[i])
+        out.append("=".join(shown) + "=" + text)
     return out
 
 
@@ -101,8 +101,11 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
         if reg.id & ADD_CONST:
             ident += f"{reg.off:+d}"
         parts.append(ident)
-    if reg.map is not None and reg.type in (RegType.CONST_PTR_TO_MAP, RegType.PTR_TO_MAP_VALUE,
-                                            RegType.PTR_TO_MAP_KEY):
+    if reg.map is not None and reg.type in (
+        RegType.CONST_PTR_TO_MAP,
+        RegType.PTR_TO_MAP_VALUE,
+        RegType.PTR_TO_MAP_KEY,
+    ):
         if reg.map.name:
             parts.append(f"map={reg.map.name}")
         parts.append(f"ks={reg.map.key_size},vs={reg.map.value_size}")

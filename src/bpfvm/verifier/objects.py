@@ -23,9 +23,21 @@ __all__ = ["KernelProgram", "kernel_programs", "section_prog_type"]
 
 #: libbpf section prefixes → ``enum bpf_prog_type``, longest first where prefixes nest.
 _SECTION_TYPES = (
-    ("socket", 1), ("kprobe/", 2), ("kretprobe/", 2), ("uprobe/", 2), ("uretprobe/", 2), ("tc", 3),
-    ("classifier", 3), ("action", 4), ("tracepoint/", 5), ("tp/", 5), ("xdp", 6), ("perf_event", 7),
-    ("raw_tracepoint/", 17), ("raw_tp/", 17), ("syscall", 31),
+    ("socket", 1),
+    ("kprobe/", 2),
+    ("kretprobe/", 2),
+    ("uprobe/", 2),
+    ("uretprobe/", 2),
+    ("tc", 3),
+    ("classifier", 3),
+    ("action", 4),
+    ("tracepoint/", 5),
+    ("tp/", 5),
+    ("xdp", 6),
+    ("perf_event", 7),
+    ("raw_tracepoint/", 17),
+    ("raw_tp/", 17),
+    ("syscall", 31),
 )
 _MAP_SECTIONS = ("maps", ".maps")
 _FD_BASE = 1 << 20  # stand-in fds, far from any real one
@@ -45,8 +57,11 @@ class KernelProgram:
 def section_prog_type(section: str) -> int | None:
     """The program type libbpf gives a section name, or None if it names none."""
     for prefix, number in _SECTION_TYPES:
-        if section == prefix.rstrip("/") or section.startswith(prefix if prefix.endswith("/") else prefix + "/") \
-                or section == prefix:
+        if (
+            section == prefix.rstrip("/")
+            or section.startswith(prefix if prefix.endswith("/") else prefix + "/")
+            or section == prefix
+        ):
             return number
     return None
 
@@ -75,9 +90,16 @@ def kernel_programs(program: Program) -> list[KernelProgram]:
     return out
 
 
-def _one(program: Program, section: str, fname: str, symbols: dict[tuple[str, int], str],
-         defs: dict[str, MapDef], segments: dict[str, Segment], fd_for: Callable[[str, MapInfo], int],
-         infos: dict[int, MapInfo]) -> KernelProgram:
+def _one(
+    program: Program,
+    section: str,
+    fname: str,
+    symbols: dict[tuple[str, int], str],
+    defs: dict[str, MapDef],
+    segments: dict[str, Segment],
+    fd_for: Callable[[str, MapInfo], int],
+    infos: dict[int, MapInfo],
+) -> KernelProgram:
     """One program: function ``fname`` of ``section``, its relocations patched."""
     func = program.functions[fname]
     insns = [i.with_pc(i.pc - func.start) for i in program.insns if func.start <= i.pc < func.end]
@@ -91,8 +113,11 @@ def _one(program: Program, section: str, fname: str, symbols: dict[tuple[str, in
             name = symbols.get((reloc.target, reloc.addend), "")
             d = defs.get(name)
             if d is None:
-                raise ProgramError(f"{program.name}: lddw at insn #{at // 8} refers to {reloc.target}+"
-                                   f"{reloc.addend}, which is not a map", at // 8)
+                raise ProgramError(
+                    f"{program.name}: lddw at insn #{at // 8} refers to {reloc.target}+"
+                    f"{reloc.addend}, which is not a map",
+                    at // 8,
+                )
             fd = fd_for(name, MapInfo(name[:15], d.key_size, d.value_size, d.type, d.max_entries))
             _patch(code, at, 1, fd, 0)
         elif reloc.target in segments:

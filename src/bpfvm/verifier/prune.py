@@ -36,21 +36,42 @@ def _check_scalar_ids(old_id: int, cur_id: int, idmap: dict[int, int]) -> bool:
 
 
 def _range_within(old: Scalar, cur: Scalar) -> bool:
-    return (old.umin <= cur.umin and cur.umax <= old.umax and old.smin <= cur.smin and cur.smax <= old.smax
-            and old.u32_min <= cur.u32_min and cur.u32_max <= old.u32_max and old.s32_min <= cur.s32_min
-            and cur.s32_max <= old.s32_max)
+    return (
+        old.umin <= cur.umin
+        and cur.umax <= old.umax
+        and old.smin <= cur.smin
+        and cur.smax <= old.smax
+        and old.u32_min <= cur.u32_min
+        and cur.u32_max <= old.u32_max
+        and old.s32_min <= cur.s32_min
+        and cur.s32_max <= old.s32_max
+    )
 
 
 def reg_exact(old: Reg, cur: Reg) -> bool:
     """Identical registers (``memcmp`` of the kernel's state up to the liveness fields)."""
-    return (old.type is cur.type and old.off == cur.off and old.val == cur.val and old.id == cur.id
-            and old.maybe_null == cur.maybe_null and old.map is cur.map and old.range == cur.range
-            and old.frameno == cur.frameno)
+    return (
+        old.type is cur.type
+        and old.off == cur.off
+        and old.val == cur.val
+        and old.id == cur.id
+        and old.maybe_null == cur.maybe_null
+        and old.map is cur.map
+        and old.range == cur.range
+        and old.frameno == cur.frameno
+    )
 
 
 def _regs_exact(old: Reg, cur: Reg, idmap: dict[int, int]) -> bool:
-    return (old.type is cur.type and old.off == cur.off and old.val == cur.val and old.maybe_null == cur.maybe_null
-            and old.map is cur.map and old.range == cur.range and check_ids(old.id, cur.id, idmap))
+    return (
+        old.type is cur.type
+        and old.off == cur.off
+        and old.val == cur.val
+        and old.maybe_null == cur.maybe_null
+        and old.map is cur.map
+        and old.range == cur.range
+        and check_ids(old.id, cur.id, idmap)
+    )
 
 
 def regsafe(old: Reg, cur: Reg, idmap: dict[int, int], exact: bool) -> bool:
@@ -62,11 +83,19 @@ def regsafe(old: Reg, cur: Reg, idmap: dict[int, int], exact: bool) -> bool:
     if old.type is not cur.type or old.maybe_null != cur.maybe_null:
         return False
     if old.type is RegType.SCALAR:
-        return (_check_scalar_ids(old.id, cur.id, idmap) and _range_within(old.val, cur.val)
-                and old.val.var_off.includes(cur.val.var_off))
+        return (
+            _check_scalar_ids(old.id, cur.id, idmap)
+            and _range_within(old.val, cur.val)
+            and old.val.var_off.includes(cur.val.var_off)
+        )
     if old.type in (RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MEM):
-        return (old.off == cur.off and old.map is cur.map and _range_within(old.val, cur.val)
-                and old.val.var_off.includes(cur.val.var_off) and check_ids(old.id, cur.id, idmap))
+        return (
+            old.off == cur.off
+            and old.map is cur.map
+            and _range_within(old.val, cur.val)
+            and old.val.var_off.includes(cur.val.var_off)
+            and check_ids(old.id, cur.id, idmap)
+        )
     if old.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META):
         if old.range > cur.range or old.off != cur.off or not check_ids(old.id, cur.id, idmap):
             return False
@@ -108,7 +137,10 @@ def stacksafe(old: Frame, cur: Frame, idmap: dict[int, int], exact: bool, privil
             continue
         if ot is not ct:
             return False
-        if b == 7 and ot is Slot.SPILL and not regsafe(old.stack[spi].spilled, cur.stack[spi].spilled, idmap,
-                                                         exact):
+        if (
+            b == 7
+            and ot is Slot.SPILL
+            and not regsafe(old.stack[spi].spilled, cur.stack[spi].spilled, idmap, exact)
+        ):
             return False
     return True

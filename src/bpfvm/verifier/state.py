@@ -99,7 +99,12 @@ class Reg:
     def assign(self, other: Reg) -> None:
         """Make ``self`` a copy of ``other`` (``copy_register_state``)."""
         self.type, self.off, self.val = other.type, other.off, other.val.copy()
-        self.id, self.precise, self.maybe_null, self.map = other.id, other.precise, other.maybe_null, other.map
+        self.id, self.precise, self.maybe_null, self.map = (
+            other.id,
+            other.precise,
+            other.maybe_null,
+            other.map,
+        )
         self.range, self.frameno, self.subreg_def = other.range, other.frameno, other.subreg_def
 
     @property
@@ -131,8 +136,16 @@ class Reg:
 
 
 def _bounded(v: Scalar) -> bool:
-    return not (v.smin == S64_MIN and v.smax == S64_MAX and v.umin == 0 and v.umax == M64 and v.s32_min == S32_MIN
-                and v.s32_max == S32_MAX and v.u32_min == 0 and v.u32_max == M32)
+    return not (
+        v.smin == S64_MIN
+        and v.smax == S64_MAX
+        and v.umin == 0
+        and v.umax == M64
+        and v.s32_min == S32_MIN
+        and v.s32_max == S32_MAX
+        and v.u32_min == 0
+        and v.u32_max == M32
+    )
 
 
 class StackSlot:
