@@ -135,6 +135,34 @@ SNIPPETS: dict[str, tuple[int, str]] = {
         "r2 = *(u32 *)(r1 + 0)\nr3 = r2\nif r2 > 8 goto +4\nr4 = r10\nr4 += r3\n"
         "r0 = *(u8 *)(r4 - 9)\nexit\nr0 = 0\nexit",
     ),
+    # -- BPF-to-BPF calls ---------------------------------------------------------------------------
+    "call_simple": (SOCKET, "r1 = 5\ncall sub\nr0 += 1\nexit\nsub:\nr0 = r1\nr0 *= 2\nexit"),
+    "call_clobbers_r1": (SOCKET, "r1 = 5\ncall sub\nr0 = r1\nexit\nsub:\nr0 = 0\nexit"),
+    "call_keeps_r6": (SOCKET, "r6 = 5\ncall sub\nr0 = r6\nexit\nsub:\nr0 = 0\nexit"),
+    "call_ret_uninit": (SOCKET, "call sub\nexit\nsub:\nexit"),
+    "call_ret_stack": (SOCKET, "call sub\nr0 = 0\nexit\nsub:\nr0 = r10\nexit"),
+    "call_caller_stack": (
+        SOCKET,
+        "*(u64 *)(r10 - 8) = 7\nr1 = r10\nr1 += -8\ncall sub\nexit\nsub:\nr0 = *(u64 *)(r1 + 0)\nexit",
+    ),
+    "call_caller_stack_oob": (
+        SOCKET,
+        "r1 = r10\nr1 += -8\ncall sub\nexit\nsub:\nr0 = *(u64 *)(r1 + 8)\nexit",
+    ),
+    "call_recursion": (SOCKET, "call sub\nexit\nsub:\ncall sub\nexit"),
+    "call_deep_stack": (
+        SOCKET,
+        "*(u64 *)(r10 - 400) = 0\ncall sub\nr0 = 0\nexit\nsub:\n*(u64 *)(r10 - 200) = 0\nr0 = 0\nexit",
+    ),
+    "call_twice": (
+        SOCKET,
+        "r1 = 1\ncall sub\nr6 = r0\nr1 = 2\ncall sub\nr0 += r6\nexit\nsub:\nr0 = r1\nexit",
+    ),
+    "call_branchy": (
+        SOCKET,
+        "r6 = *(u32 *)(r1 + 0)\nr1 = r6\ncall sub\nif r0 > 3 goto +1\nr0 = 0\nexit\nsub:\n"
+        "r0 = r1\nr0 &= 7\nif r0 == 1 goto +1\nr0 = 2\nexit",
+    ),
     "many_branches": (
         SOCKET,
         "r2 = *(u32 *)(r1 + 0)\nr0 = 0\n"

@@ -40,6 +40,8 @@ EXPECTED = {  # program -> bpfvm's verdict (the kernel's, checked below where bp
     "stack_buffer": "",
     "unchecked_ttl": "R1 offset is outside of the packet",
     "limit_lookup": "R0 invalid mem access 'map_value_or_null'",
+    "checksum": "",
+    "overflow": "invalid variable-offset read from stack R7 var_off=(0x0; 0x3f) off=-32 size=1",
 }
 
 

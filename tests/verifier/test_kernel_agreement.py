@@ -69,9 +69,7 @@ def test_conformance_corpus() -> None:
             if outcome.kernel_ok and outcome.bpfvm.ok:
                 assert isinstance(outcome.kernel, syscall.LoadResult)
                 assert outcome.bpfvm.stats.insn_processed == _processed(outcome.kernel.log), path.name
-    # the only differences are BPF-to-BPF calls, which bpfvm does not verify yet (reported, not accepted)
-    assert all("BPF-to-BPF" in d for d in differ), differ
-    assert total > 300 and agree >= total - len(differ)
+    assert not differ and total > 300 and agree == total
 
 
 def test_conformance_negative_rejected() -> None:

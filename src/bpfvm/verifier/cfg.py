@@ -242,7 +242,8 @@ def live_regs(insns: list[RawInsn], cfg: Cfg) -> list[int]:
         changed = False
         for i in order:
             out = 0
-            for w in cfg.succ[i]:
+            succ = cfg.succ[i][:1] if insns[i].code == 0x85 and insns[i].src == 1 else cfg.succ[i]
+            for w in succ:
                 if w < n:
                     out |= live[w]
             use, defs = ud[i]

@@ -35,6 +35,7 @@ from .state import ADD_CONST, Frame, MapInfo, Reg, RegType, Slot, StackSlot, Sta
 __all__ = ["Checker", "Stats"]
 
 INSN_LIMIT = 1_000_000
+MAX_CALL_FRAMES = 8
 JMP_SEQ_LIMIT = 8192
 MAX_STACK = 512
 MAX_VAR_OFF = 1 << 29
@@ -168,6 +169,9 @@ class Checker:
         self.cur = State()
         self.cfg = Cfg()
         self.live: list[int] = []
+        self.subprog_of: list[int] = []
+        self.stack_depths: list[int] = []
+        self.do_print = False
 
     # -- driver ------------------------------------------------------------------------------
     def run(self) -> tuple[bool, str, int]:
@@ -181,7 +185,7 @@ class Checker:
         if ok and self.log.level == 1:
             self.log.reset(0)
         if self.log.level & 4:
-            self.log.write(f"stack depth {self.stats.stack_depth}\n")
+            self.log.write("stack depth " + "+".join(str(d) for d in self.stack_depths or [0]) + "\n")
         if self.log.level:
             self.log.write(self.stats.line())
         return ok, self.log.text(), errno
@@ -190,13 +194,36 @@ class Checker:
         if not self.insns:
             raise Reject("empty program")
         self.cfg = analyse(self.insns, privileged=self.privileged)
-        if len(self.cfg.subprogs) > 1:
-            raise Reject("bpfvm: BPF-to-BPF calls are not verified yet", 95)
         self.live = live_regs(self.insns, self.cfg)
+        bounds = self.cfg.subprogs + [len(self.insns)]
+        self.subprog_of = [0] * len(self.insns)
+        for k, start in enumerate(self.cfg.subprogs):
+            for i in range(start, bounds[k + 1]):
+                self.subprog_of[i] = k
+        self.stack_depths = [0] * len(self.cfg.subprogs)
         if self.log.level & 2:
             self._print_prologue()
         self._init_state()
         self._do_check()
+        self.stats.stack_depth = self.stack_depths[0]
+        self._check_max_stack_depth()
+
+    def _check_max_stack_depth(self) -> None:
+        """``check_max_stack_depth``: the frames of any call chain fit in 512 bytes together."""
+        callees: list[set[int]] = [set() for _ in self.cfg.subprogs]
+        for i, insn in enumerate(self.insns):
+            if insn.code == 0x85 and insn.src == 1 and i in self.facts.visited:
+                callees[self.subprog_of[i]].add(self.subprog_of[i + insn.imm + 1])
+
+        def walk(sub: int, depth: int, frames: int) -> None:
+            depth += (self.stack_depths[sub] + 15) // 16 * 16
+            if depth > MAX_STACK:
+                raise Reject(f"combined stack size of {frames} calls is {depth}. Too large", 13)
+            for callee in sorted(callees[sub]):
+                if frames < MAX_CALL_FRAMES:
+                    walk(callee, depth, frames + 1)
+
+        walk(0, 0, 1)
 
     def _print_prologue(self) -> None:
         for i, start in enumerate(self.cfg.subprogs):
@@ -290,6 +317,8 @@ class Checker:
                 try:
                     self._insn(idx)
                     prev_idx = idx
+                    if self.do_print:
+                        do_print, self.do_print = True, False
                     continue
                 except _PathDone:
                     pass
@@ -373,13 +402,14 @@ class Checker:
         a, b = old.frame, cur.frame
         return all(reg_exact(x, y) for x, y in zip(a.regs, b.regs))
 
-    def _states_equal(self, old: State, cur: State, live: int, *, exact: bool) -> bool:
+    def _states_equal(self, old: State, cur: State, top_live: int, *, exact: bool) -> bool:
         if len(old.frames) != len(cur.frames):
             return False
         idmap: dict[int, int] = {}
-        for fo, fc in zip(old.frames, cur.frames):
+        for k, (fo, fc) in enumerate(zip(old.frames, cur.frames)):
             if fo.callsite != fc.callsite:
                 return False
+            live = self.live[cur.frames[k + 1].callsite] if k + 1 < len(cur.frames) else top_live
             for i in range(11):
                 if i < 10 and not live >> i & 1 and not exact:
                     continue
@@ -750,10 +780,15 @@ class Checker:
             raise Reject(
                 f"invalid variable-offset{extra} stack R{regno} var_off={v.var_off} off={off} size={size}", 13
             )
-        frame = self.cur.frame
+        frame = self.cur.frames[reg.frameno]
         frame.grow(-lo)
-        self.stats.stack_depth = max(self.stats.stack_depth, (-lo + 7) // 8 * 8)
+        self.note_stack(frame, -lo)
         return lo, hi
+
+    def note_stack(self, frame: Frame, depth: int) -> None:
+        """``update_stack_depth``: the subprogram of ``frame`` uses ``depth`` bytes of stack."""
+        sub = frame.subprog
+        self.stack_depths[sub] = max(self.stack_depths[sub], depth)
 
     def _stack_access(
         self,
@@ -767,7 +802,7 @@ class Checker:
         st_imm: int | None,
     ) -> None:
         lo, hi = self._stack_bounds(regno, reg, off, size, write)
-        frame = self.cur.frame
+        frame = self.cur.frames[reg.frameno]
         if reg.val.is_const():
             start = lo
             if write:
@@ -1044,6 +1079,9 @@ class Checker:
         if op == 0x90:
             if code & 8 or insn.imm or insn.src or insn.dst or insn.off or code & 7 == 6:
                 raise Reject("BPF_EXIT uses reserved fields")
+            if len(self.cur.frames) > 1:
+                self._func_exit(idx)
+                return
             self._exit()
             raise _PathDone
         if op == 0x80:
@@ -1064,10 +1102,61 @@ class Checker:
             raise Reject("bpfvm: callx is not verified yet", 95)
         if insn.off or insn.dst or insn.src not in (0, 1, 2) or (insn.src != 2 and insn.off):
             raise Reject("BPF_CALL uses reserved fields")
-        if insn.src:
-            raise Reject("bpfvm: BPF-to-BPF calls and kfuncs are not verified yet", 95)
+        if insn.src == 2:
+            raise Reject("bpfvm: kfunc calls are not verified yet", 95)
+        if insn.src == 1:
+            self._func_call(idx, idx + insn.imm + 1)
+            return
         check_helper_call(self, idx, insn.imm)
         self.cur.insn_idx = idx + 1
+
+    def _func_call(self, idx: int, target: int) -> None:
+        """``check_func_call`` for a static subprogram: a new frame with r1-r5 and its own stack."""
+        state = self.cur
+        depth = len(state.frames)
+        if depth >= MAX_CALL_FRAMES:
+            raise Reject(f"the call stack of {depth + 1} frames is too deep", 7)
+        caller = state.frame
+        callee = Frame(depth, idx)
+        callee.subprog = self.subprog_of[target]
+        for r in range(1, 6):
+            callee.regs[r] = caller.regs[r].copy()
+        fp = Reg.pointer(RegType.PTR_TO_STACK)
+        fp.frameno = depth
+        callee.regs[10] = fp
+        for r in range(6):
+            caller.regs[r].mark_not_init()
+        state.frames.append(callee)
+        if self.log.level:
+            self.log.write(
+                "caller:\n"
+                + format_state(caller, None, None)
+                + "callee:\n"
+                + format_state(callee, None, None)
+            )
+        self.scratch_regs = None
+        self.scratch_slots = set()
+        state.insn_idx = target
+
+    def _func_exit(self, idx: int) -> None:
+        """``prepare_func_exit``: r0 goes back to the caller, the callee's frame is dropped."""
+        state = self.cur
+        callee = state.frame
+        r0 = callee.regs[0]
+        if r0.type is RegType.PTR_TO_STACK:
+            raise Reject("cannot return stack pointer to the caller")
+        state.frames.pop()
+        caller = state.frame
+        caller.regs[0] = r0.copy()
+        if self.log.level:
+            self.log.write(
+                "returning from callee:\n"
+                + format_state(callee, None, None)
+                + f"to caller at {callee.callsite + 1}:\n"
+                + format_state(caller, None, None)
+            )
+        self.do_print = True
+        state.insn_idx = callee.callsite + 1
 
     def _cond_jmp(self, idx: int, insn: RawInsn) -> None:
         code = insn.code

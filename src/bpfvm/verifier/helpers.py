@@ -247,10 +247,10 @@ def _stack_range(
         raise Reject(
             f"invalid variable-offset{extra} stack R{regno} var_off={v.var_off} off={off} size={size}", 13
         )
-    frame = chk.cur.frame
+    frame = chk.cur.frames[reg.frameno]
     if size:
         frame.grow(-lo)
-        chk.stats.stack_depth = max(chk.stats.stack_depth, (-lo + 7) // 8 * 8)
+        chk.note_stack(frame, -lo)
     if meta is not None and v.is_const():
         meta.raw_regno, meta.raw_size = regno, size
         return

@@ -60,10 +60,26 @@ def _ranges(v: Scalar) -> list[str]:
         return (x if -32768 <= x <= 32767 else x & M32) & M64
 
     names = ["smin", "smax", "umin", "umax", "smin32", "smax32", "umin32", "umax32"]
-    vals = [v.smin & M64, v.smax & M64, v.umin, v.umax, s32v(v.s32_min), s32v(v.s32_max), v.u32_min,
-            v.u32_max]
-    omit = [v.smin == S64_MIN, v.smax == S64_MAX, v.umin == 0, v.umax == M64, v.s32_min == S32_MIN,
-            v.s32_max == S32_MAX, v.u32_min == 0, v.u32_max == M32]
+    vals = [
+        v.smin & M64,
+        v.smax & M64,
+        v.umin,
+        v.umax,
+        s32v(v.s32_min),
+        s32v(v.s32_max),
+        v.u32_min,
+        v.u32_max,
+    ]
+    omit = [
+        v.smin == S64_MIN,
+        v.smax == S64_MAX,
+        v.umin == 0,
+        v.umax == M64,
+        v.s32_min == S32_MIN,
+        v.s32_max == S32_MAX,
+        v.u32_min == 0,
+        v.u32_max == M32,
+    ]
     out: list[str] = []
     for i, name in enumerate(names):
         if omit[i]:
@@ -126,7 +142,7 @@ def format_reg(reg: Reg, frameno: int = 0) -> str:
 def format_state(frame: Frame, regs: set[int] | None, slots: set[int] | None) -> str:
     """``print_verifier_state``: `` R0=… fp-8=…`` for the given (scratched) registers and stack
     slots, all of them where None; ends with a newline."""
-    out: list[str] = []
+    out: list[str] = [f" frame{frame.frameno}:"] if frame.frameno else []
     for i, reg in enumerate(frame.regs):
         if reg.type is RegType.NOT_INIT or (regs is not None and i not in regs):
             continue

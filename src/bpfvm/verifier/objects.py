@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ..errors import ProgramError
 from ..isa import encode
-from ..program import MapDef, Program, Segment
+from ..program import Function, MapDef, Program, Segment
 from .state import MapInfo
 
 __all__ = ["KernelProgram", "kernel_programs", "section_prog_type"]
@@ -100,35 +100,76 @@ def _one(
     fd_for: Callable[[str, MapInfo], int],
     infos: dict[int, MapInfo],
 ) -> KernelProgram:
-    """One program: function ``fname`` of ``section``, its relocations patched."""
-    func = program.functions[fname]
-    insns = [i.with_pc(i.pc - func.start) for i in program.insns if func.start <= i.pc < func.end]
+    """One program: function ``fname`` of ``section`` followed by the subprograms it calls (as
+    libbpf appends them), calls and relocations adjusted to the new layout."""
+    layout = _layout(program, program.functions[fname])
+    new_pc: dict[int, int] = {}
+    at = 0
+    for func in layout:
+        for pc in range(func.start, func.end):
+            new_pc[pc] = at + pc - func.start
+        at += func.end - func.start
+    insns = []
+    for func in layout:
+        for insn in program.insns:
+            if not func.start <= insn.pc < func.end:
+                continue
+            moved = insn.with_pc(new_pc[insn.pc])
+            target = insn.target
+            if insn.opcode == 0x85 and insn.src == 1 and target is not None:
+                moved = moved._replace(imm=new_pc[target] - moved.pc - 1)
+            elif insn.opcode == 0x18 and insn.src == 4:
+                moved = moved._replace(imm=new_pc[insn.pc + 1 + insn.imm] - moved.pc - 1)
+            insns.append(moved)
     code = bytearray(encode(insns))
     used: dict[int, MapInfo] = {}
     for reloc in program.relocs:
-        if reloc.site != "code" or not func.start * 8 <= reloc.offset < func.end * 8:
+        if reloc.site != "code" or reloc.offset // 8 not in new_pc:
             continue
-        at = reloc.offset - func.start * 8
+        where = new_pc[reloc.offset // 8] * 8
         if reloc.target in _MAP_SECTIONS:
             name = symbols.get((reloc.target, reloc.addend), "")
             d = defs.get(name)
             if d is None:
                 raise ProgramError(
-                    f"{program.name}: lddw at insn #{at // 8} refers to {reloc.target}+"
+                    f"{program.name}: lddw at insn #{where // 8} refers to {reloc.target}+"
                     f"{reloc.addend}, which is not a map",
-                    at // 8,
+                    where // 8,
                 )
             fd = fd_for(name, MapInfo(name[:15], d.key_size, d.value_size, d.type, d.max_entries))
-            _patch(code, at, 1, fd, 0)
+            _patch(code, where, 1, fd, 0)
         elif reloc.target in segments:
             seg = segments[reloc.target]
             fd = fd_for(seg.name, MapInfo(seg.name[:15], 4, len(seg.data), 2, 1))
-            _patch(code, at, 2, fd, reloc.addend)
+            _patch(code, where, 2, fd, reloc.addend)
         else:
             continue
         used[fd] = infos[fd]
     prog_type = section_prog_type(section)
     return KernelProgram(fname, section, prog_type if prog_type is not None else 0, bytes(code), used)
+
+
+def _layout(program: Program, entry: Function) -> list[Function]:
+    """``entry`` and every function it reaches through calls or function pointers, in order found."""
+    order = [entry]
+    seen = {entry.start}
+    i = 0
+    while i < len(order):
+        func = order[i]
+        i += 1
+        for insn in program.insns:
+            if not func.start <= insn.pc < func.end:
+                continue
+            target = None
+            if insn.opcode == 0x85 and insn.src == 1:
+                target = insn.target
+            elif insn.opcode == 0x18 and insn.src == 4:
+                target = insn.pc + 1 + insn.imm
+            if target is not None and target not in seen:
+                callee = program.function_at(target)
+                seen.add(callee.start)
+                order.append(callee)
+    return order
 
 
 def _patch(code: bytearray, at: int, src: int, fd: int, offset: int) -> None:

@@ -176,9 +176,10 @@ class StackSlot:
 class Frame:
     """One function's registers and stack (``struct bpf_func_state``)."""
 
-    __slots__ = ("regs", "stack", "frameno", "callsite")
+    __slots__ = ("regs", "stack", "frameno", "callsite", "subprog")
 
     def __init__(self, frameno: int = 0, callsite: int = -1) -> None:
+        self.subprog = 0
         self.regs = [Reg() for _ in range(11)]
         self.stack: list[StackSlot] = []
         self.frameno = frameno
@@ -187,6 +188,7 @@ class Frame:
     def copy(self) -> Frame:
         """An independent copy."""
         f = Frame(self.frameno, self.callsite)
+        f.subprog = self.subprog
         f.regs = [r.copy() for r in self.regs]
         f.stack = [s.copy() for s in self.stack]
         return f
