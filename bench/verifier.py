@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import functools
 import math
-import random
 import re
 import sys
 import time
@@ -29,10 +28,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from tests.verifier.oracle import MapSpec, bind_maps, kernel_maps  # noqa: E402
+
 import bpfvm  # noqa: E402
 from bpfvm.kernel import syscall  # noqa: E402
 from bpfvm.verifier import KernelProgram, MapInfo, kernel_programs, verify  # noqa: E402
-from tests.verifier.oracle import MapSpec, bind_maps, kernel_maps  # noqa: E402
 
 STATS = 1 | 4
 
@@ -144,8 +144,8 @@ def _row(name: str, t: Tally) -> str:
     time_ratio = t.bpfvm_us / t.kernel_us if t.kernel_us else float("nan")
     rate = t.insns / (t.bpfvm_us / 1e6) if t.bpfvm_us else 0.0
     return (f"{name:<14} {t.programs:>5} {t.verdicts:>5}/{t.programs:<5} {t.messages:>4}/{t.rejections:<4} "
-            f"{t.unsafe:>6} {t.unsupported:>5} {ratio:>8.3f} {t.kernel_us:>9} {t.bpfvm_us:>9} {time_ratio:>7.1f}x "
-            f"{rate:>10,.0f}")
+            f"{t.unsafe:>6} {t.unsupported:>5} {ratio:>8.3f} {t.kernel_us:>9} {t.bpfvm_us:>9} "
+            f"{time_ratio:>7.1f}x {rate:>10,.0f}")
 
 
 def main() -> int:
