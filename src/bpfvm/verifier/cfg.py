@@ -133,6 +133,17 @@ def _check_subprogs(insns: list[RawInsn]) -> list[int]:
     return subs
 
 
+def _check_abnormal_return(insns: list[RawInsn], subprogs: list[int]) -> None:
+    """``check_abnormal_return``: without BTF, subprograms may not tail-call or use LD_ABS/IND."""
+    bounds = subprogs + [len(insns)]
+    for k in range(1, len(subprogs)):
+        body = insns[bounds[k] : bounds[k + 1]]
+        if any(i.code & 7 == 0 and i.code & 0xE0 in (0x20, 0x40) for i in body):
+            raise Reject("LD_ABS is not allowed in subprogs without BTF")
+        if any(i.code == 0x85 and i.src == 0 and i.imm == 12 for i in body):
+            raise Reject("tail_call is not allowed in subprogs without BTF")
+
+
 def _edges(i: int, insn: RawInsn) -> tuple[list[int], set[int]]:
     """Successors of ``i`` (fall-through first) and the prune points the edge adds."""
     code = insn.code
@@ -160,6 +171,7 @@ def analyse(insns: list[RawInsn], *, privileged: bool = True) -> Cfg:
     """Run the structural checks; return prune points and successors. Raises :class:`Reject`."""
     _check_insns(insns)
     cfg = Cfg(subprogs=_check_subprogs(insns))
+    _check_abnormal_return(insns, cfg.subprogs)
     n = len(insns)
     state = [0] * n  # 0 unseen, 1 discovered, 2 explored
     for start in cfg.subprogs:

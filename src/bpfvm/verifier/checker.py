@@ -86,6 +86,10 @@ _JMP_NAMES = {
     0xD0: "jsle",
 }
 _SIZES = {0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8}
+#: ``reg_not_null``: the pointer types a comparison with 0 is decided for (not ctx, not the stack).
+_NOT_NULL = frozenset(
+    {RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MEM, RegType.CONST_PTR_TO_MAP}
+)
 
 
 @dataclass
@@ -172,6 +176,7 @@ class Checker:
         self.subprog_of: list[int] = []
         self.stack_depths: list[int] = []
         self.do_print = False
+        self.aux_ptr_type: dict[int, RegType] = {}
 
     # -- driver ------------------------------------------------------------------------------
     def run(self) -> tuple[bool, str, int]:
@@ -209,21 +214,23 @@ class Checker:
         self._check_max_stack_depth()
 
     def _check_max_stack_depth(self) -> None:
-        """``check_max_stack_depth``: the frames of any call chain fit in 512 bytes together."""
-        callees: list[set[int]] = [set() for _ in self.cfg.subprogs]
+        """``check_max_stack_depth``: walk the call graph (every call site, reached or not): at
+        most 8 frames, and the frames of any call chain fit in 512 bytes together."""
+        calls: list[list[int]] = [[] for _ in self.cfg.subprogs]
         for i, insn in enumerate(self.insns):
-            if insn.code == 0x85 and insn.src == 1 and i in self.facts.visited:
-                callees[self.subprog_of[i]].add(self.subprog_of[i + insn.imm + 1])
+            if (insn.code == 0x85 and insn.src == 1) or (insn.code == 0x18 and insn.src == 4):
+                calls[self.subprog_of[i]].append(self.subprog_of[i + insn.imm + 1])
 
-        def walk(sub: int, depth: int, frames: int) -> None:
+        def walk(sub: int, depth: int, frame: int) -> None:
             depth += (self.stack_depths[sub] + 15) // 16 * 16
             if depth > MAX_STACK:
-                raise Reject(f"combined stack size of {frames} calls is {depth}. Too large", 13)
-            for callee in sorted(callees[sub]):
-                if frames < MAX_CALL_FRAMES:
-                    walk(callee, depth, frames + 1)
+                raise Reject(f"combined stack size of {frame + 1} calls is {depth}. Too large", 13)
+            for callee in calls[sub]:
+                if frame + 1 >= MAX_CALL_FRAMES:
+                    raise Reject(f"the call stack of {frame + 1} frames is too deep !", 7)
+                walk(callee, depth, frame + 1)
 
-        walk(0, 0, 1)
+        walk(0, 0, 0)
 
     def _print_prologue(self) -> None:
         for i, start in enumerate(self.cfg.subprogs):
@@ -570,9 +577,9 @@ class Checker:
             self._ptr_arith(insn, dst, dst, src, op, alu64)
             return
         bits = 64 if alu64 else 32
-        linked = dst.id and op in (0x00, 0x10) and alu64 and src.val.is_const()
+        linked = dst.id and op in (0x00, 0x10) and alu64 and src.val.is_const() and src is not dst
         old_id = dst.id
-        scalar_alu(name, dst.val, src.val, bits)
+        scalar_alu(name, dst.val, src.val.copy() if src is dst else src.val, bits)
         dst.id = 0
         if linked and self.privileged:
             val = s64(src.val.value)
@@ -633,6 +640,8 @@ class Checker:
         elif op == 0x10:
             if dst is off_reg:
                 raise Reject(f"R{regno} tried to subtract pointer from scalar", 13)
+            if ptr.type is RegType.PTR_TO_STACK:
+                raise Reject(f"R{regno} subtraction from stack pointer prohibited", 13)
             dst.assign(ptr_copy)
             if known and -(1 << 31) <= ptr_copy.off - smin_val < 1 << 31:
                 dst.off = ptr_copy.off - smin_val
@@ -673,13 +682,23 @@ class Checker:
             raise Reject(f"value {v.smin} makes {type_str} pointer be out of bounds", 13)
 
     # -- loads and stores -------------------------------------------------------------------------
+    def _save_ptr_type(self, idx: int, reg: Reg) -> None:
+        """``save_aux_ptr_type``: one instruction may not access ctx through some paths and other
+        memory through others (the kernel rewrites ctx accesses per instruction)."""
+        prev = self.aux_ptr_type.setdefault(idx, reg.type)
+        special = (RegType.PTR_TO_CTX,)
+        if prev is not reg.type and (prev in special or reg.type in special):
+            raise Reject("same insn cannot be used with different pointers")
+
     def _ldx(self, idx: int, insn: RawInsn) -> None:
         self._check_reg(insn.src, src=True)
         self._check_reg(insn.dst, src=False, mark=False)
+        src_type = self._reg(insn.src).copy()
         size = _SIZES[insn.code & 0x18]
         self._mem_access(
             idx, insn.src, insn.off, size, write=False, value_regno=insn.dst, sign=insn.code & 0xE0 == 0x80
         )
+        self._save_ptr_type(idx, src_type)
 
     def _store(self, idx: int, insn: RawInsn) -> None:
         size = _SIZES[insn.code & 0x18]
@@ -692,11 +711,13 @@ class Checker:
             self._check_reg(insn.src, src=True)
             self._check_reg(insn.dst, src=True)
             self._mem_access(idx, insn.dst, insn.off, size, write=True, value_regno=insn.src)
+            self._save_ptr_type(idx, self._reg(insn.dst))
             return
         if insn.src:
             raise Reject("BPF_ST uses reserved fields")
         self._check_reg(insn.dst, src=True)
         self._mem_access(idx, insn.dst, insn.off, size, write=True, value_regno=-1, st_imm=insn.imm)
+        self._save_ptr_type(idx, self._reg(insn.dst))
 
     def _atomic(self, idx: int, insn: RawInsn, size: int) -> None:
         if insn.imm not in (0x00, 0x40, 0x50, 0xA0, 0x01, 0x41, 0x51, 0xA1, 0xE1, 0xF1):
@@ -739,6 +760,8 @@ class Checker:
         if t is RegType.PTR_TO_STACK and not reg.maybe_null:
             self._stack_access(idx, regno, reg, off, size, write, value_regno, st_imm)
         elif t is RegType.PTR_TO_CTX:
+            if sign:
+                raise Reject(f"invalid bpf_context access off={off} size={size}", 13)
             self._ctx_access(regno, reg, off, size, write, value_regno)
         elif t is RegType.PTR_TO_MAP_VALUE and not reg.maybe_null:
             self._map_access(regno, reg, off, size, write, value_regno)
@@ -1221,7 +1244,7 @@ class Checker:
                 a, b, name = b, a, flip(name)
             if not (b.val.is_const32() if bits == 32 else b.val.is_const()):
                 return -1
-            if a.maybe_null:
+            if a.maybe_null or a.type not in _NOT_NULL:
                 return -1
             val = b.val.value & (M32 if bits == 32 else M64)
             if val:

@@ -37,6 +37,56 @@ _MEM_TYPES = (
 _MEM_NAMES = "fp, pkt, pkt_meta, map_key, map_value, mem, ringbuf_mem, buf, trusted_ptr_"
 
 
+#: ``check_map_func_compatibility``, first half: the only helpers a map of this type may go to.
+_MAP_ONLY: dict[int, frozenset[int]] = {
+    3: frozenset({12}),  # prog_array: tail_call
+    4: frozenset({22, 25, 55, 111, 121}),  # perf_event_array: perf_event_read/output, skb/xdp_output
+    7: frozenset({27, 67}),  # stack_trace: get_stackid, get_stack? (get_stackid only in 6.18)
+    8: frozenset({33, 37}),  # cgroup_array: skb_under_cgroup, current_task_under_cgroup
+    15: frozenset({1, 52, 53, 60, 82}),  # sockmap (+ update/delete where sockmaps may be updated)
+    18: frozenset({1, 70, 71, 72, 82}),  # sockhash
+    22: frozenset({86, 87, 88}),  # queue: push/pop/peek
+    23: frozenset({86, 87, 88}),  # stack
+    27: frozenset({130, 131, 132, 133, 134, 198}),  # ringbuf
+    30: frozenset({86, 88}),  # bloom filter: push, peek
+}
+#: Second half: helpers that take only maps of these types.
+_FUNC_ONLY: dict[int, frozenset[int]] = {
+    12: frozenset({3}),
+    22: frozenset({4}),
+    25: frozenset({4}),
+    55: frozenset({4}),
+    27: frozenset({7}),
+    86: frozenset({22, 23, 30}),
+    87: frozenset({22, 23}),
+    88: frozenset({22, 23, 30}),
+    130: frozenset({27}),
+    131: frozenset({27}),
+    134: frozenset({27}),
+    52: frozenset({15}),
+    53: frozenset({15}),
+    70: frozenset({18}),
+    72: frozenset({18}),
+}
+#: ``may_update_sockmap``: program types whose programs may update or delete sockmap entries.
+_SOCKMAP_UPDATERS = frozenset({1, 3, 4, 6, 21, 22, 30})
+
+
+def _check_map_compat(chk: Checker, info: MapInfo, func_id: int) -> None:
+    """``check_map_func_compatibility``: maps of special types go only to their own helpers."""
+    name = helper_name(func_id)
+    allowed = _MAP_ONLY.get(info.map_type)
+    ok = allowed is None or func_id in allowed
+    if info.map_type in (15, 18) and func_id in (2, 3):
+        ok = chk.prog_type in _SOCKMAP_UPDATERS
+        if not ok:
+            chk.log.write("cannot update sockmap in this context\n")
+    if func_id in _FUNC_ONLY and info.map_type not in _FUNC_ONLY[func_id]:
+        ok = False
+    if not ok:
+        raise Reject(f"cannot pass map_type {info.map_type} into func {name}#{func_id}")
+
+
 def helper_name(func_id: int) -> str:
     """``func_id_name``: the helper's kernel name, ``unknown`` for ids outside the table."""
     h = HELPERS.get(func_id)
@@ -83,6 +133,10 @@ def check_helper_call(chk: Checker, idx: int, func_id: int) -> None:
     meta = _Meta()
     for i, arg in enumerate(h.proto.args):
         _check_arg(chk, i + 1, arg.type, arg.flags, arg.size, meta)
+    if meta.map is not None:
+        _check_map_compat(chk, meta.map, func_id)
+    elif func_id in _FUNC_ONLY:
+        raise Reject(f"bpfvm: {h.name} without a map argument is not verified yet", 95)
     if meta.raw_regno >= 0:
         for off in range(meta.raw_size):
             chk._mem_access(idx, meta.raw_regno, off, 1, write=True, value_regno=-1)
@@ -241,7 +295,7 @@ def _stack_range(
             raise Reject(f"invalid unbounded variable-offset{extra} stack R{regno}", 13)
         lo = v.smin + off
         hi = v.smax + off + size
-    if size and (lo < -512 or lo > -1 or hi > 0):
+    if lo < -512 or lo > -1 or hi > 0:
         if v.is_const():
             raise Reject(f"invalid{extra} stack R{regno} off={off} size={size}", 13)
         raise Reject(

@@ -56,6 +56,7 @@ class KernelProgram:
 
 def section_prog_type(section: str) -> int | None:
     """The program type libbpf gives a section name, or None if it names none."""
+    section = section.lstrip("?")  # libbpf: "?" marks a program not loaded by default
     for prefix, number in _SECTION_TYPES:
         if (
             section == prefix.rstrip("/")
