@@ -44,6 +44,17 @@ SNIPPETS: dict[str, tuple[int, str]] = {
         SOCKET,
         "r2 = *(u32 *)(r1 + 0)\nr3 = r10\nr2 <<= 32\nr2 s>>= 32\nr2 *= r2\nr2 = -r2\nr3 += r2\nr0 = 0\nexit",
     ),
+    "fp_sub_const": (SOCKET, "r1 = r10\nr1 -= 8\nr0 = 0\nexit"),
+    "ctx_or_stack_same_insn": (
+        SOCKET,
+        "r6 = r10\nr6 += -8\nif r1 == 0 goto +2\nr2 = r10\n*(u64 *)(r6 + 0) = r2\n"
+        "if r1 != 0 goto +1\n*(u64 *)(r6 + 0) = r1\nr1 = *(u64 *)(r6 + 0)\n"
+        "r0 = *(u32 *)(r1 + 0)\nexit",
+    ),
+    "self_add_linked": (
+        SOCKET,
+        "call 7\nr6 = r0\nr7 = r6\nif r7 != 1 goto +3\nr6 += r6\nif r6 == 2 goto +1\nr0 /= 0\nr0 = 0\nexit",
+    ),
     "ptr_add_unknown": (SOCKET, "call 7\nr3 = r10\nr3 += r0\nr0 = 0\nexit"),
     "ptr_add_ptr": (SOCKET, "r2 = r10\nr2 += r1\nr0 = 0\nexit"),
     "ptr_sub_ptr": (SOCKET, "r2 = r10\nr2 -= r1\nr0 = 0\nexit"),
@@ -221,6 +232,18 @@ MAP_SNIPPETS: dict[str, tuple[int, tuple[tuple[int, int, int, int], ...], str]] 
         SOCKET,
         ((2, 4, 8, 4),),
         "*(u32 *)(r10 - 4) = 0\nr2 = r10\nr2 += -4\nr1 = 0x7e570000 ll\ncall 1\nr0 += 4\nr0 = 0\nexit",
+    ),
+    "lookup_jne_checked": (
+        SOCKET,
+        ((1, 8, 8, 4),),
+        "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = 0x7e570000 ll\n"
+        "call 1\nif r0 != 0 goto +1\nexit\nr1 = 1\nlock *(u64 *)(r0 + 0) += r1\nr0 = 0\nexit",
+    ),
+    "atomic_misaligned": (
+        SOCKET,
+        ((1, 8, 8, 4),),
+        "r1 = 0\n*(u64 *)(r10 - 8) = r1\nr2 = r10\nr2 += -8\nr1 = 0x7e570000 ll\n"
+        "call 1\nif r0 != 0 goto +1\nexit\nr1 = 1\nlock *(u32 *)(r0 + 3) += w1\nr0 = 0\nexit",
     ),
     "lookup_copy_checked": (
         SOCKET,

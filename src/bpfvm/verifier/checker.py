@@ -86,6 +86,15 @@ _JMP_NAMES = {
     0xD0: "jsle",
 }
 _SIZES = {0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8}
+#: ``check_ptr_alignment``'s names of the pointer types it checks.
+_ALIGN_DESC = {
+    RegType.PTR_TO_STACK: "stack ",
+    RegType.PTR_TO_MAP_VALUE: "value ",
+    RegType.PTR_TO_MAP_KEY: "key ",
+    RegType.PTR_TO_CTX: "context ",
+    RegType.PTR_TO_PACKET: "",
+    RegType.PTR_TO_PACKET_META: "",
+}
 #: ``reg_not_null``: the pointer types a comparison with 0 is decided for (not ctx, not the stack).
 _NOT_NULL = frozenset(
     {RegType.PTR_TO_MAP_VALUE, RegType.PTR_TO_MAP_KEY, RegType.PTR_TO_MEM, RegType.CONST_PTR_TO_MAP}
@@ -733,7 +742,7 @@ class Checker:
             raise Reject(f"BPF_ATOMIC stores into R{insn.dst} {dst.type_str()} is not allowed", 13)
         fetch = insn.imm & 1
         load_reg = 0 if insn.imm == 0xF1 else insn.src if fetch else -1
-        self._mem_access(idx, insn.dst, insn.off, size, write=False, value_regno=load_reg)
+        self._mem_access(idx, insn.dst, insn.off, size, write=False, value_regno=load_reg, atomic=True)
         if load_reg >= 0 and self._reg(load_reg).type is not RegType.SCALAR:
             self._reg(load_reg).mark_unknown()
         self._mem_access(idx, insn.dst, insn.off, size, write=True, value_regno=-1, atomic=True)
@@ -753,8 +762,7 @@ class Checker:
     ) -> None:
         """``check_mem_access`` for an instruction's load or store through ``regno``."""
         reg = self._reg(regno)
-        if reg.type is RegType.PTR_TO_STACK:
-            self._stack_alignment(reg, off, size)
+        self._alignment(reg, off, size, strict=atomic)
         off += reg.off
         t = reg.type
         if t is RegType.PTR_TO_STACK and not reg.maybe_null:
@@ -777,14 +785,19 @@ class Checker:
                 else:
                     dst.val.coerce_to_size(size)
 
-    def _stack_alignment(self, reg: Reg, off: int, size: int) -> None:
-        if size == 1:
+    def _alignment(self, reg: Reg, off: int, size: int, *, strict: bool) -> None:
+        """``check_ptr_alignment``: the stack always, other memory for atomics (x86 is not strict)."""
+        desc = _ALIGN_DESC.get(reg.type)
+        if desc is None or reg.maybe_null or size == 1 or not (strict or reg.type is RegType.PTR_TO_STACK):
             return
-        total = reg.val.var_off.add(Scalar.known((reg.off + off) & M64).var_off)
-        if not total.is_aligned(size):
-            t = reg.val.var_off
-            shown = str(s64(t.value)) if t.is_const() else str(t)
-            raise Reject(f"misaligned stack access off {shown}+{reg.off}+{off} size {size}", 13)
+        t = reg.val.var_off
+        shown = str(s64(t.value)) if t.is_const() else str(t)
+        if reg.is_pkt:
+            if not t.add(Scalar.known(2 + reg.off + off).var_off).is_aligned(size):
+                raise Reject(f"misaligned packet access off 2+{shown}+{reg.off}+{off} size {size}", 13)
+            return
+        if not t.add(Scalar.known((reg.off + off) & M64).var_off).is_aligned(size):
+            raise Reject(f"misaligned {desc}access off {shown}+{reg.off}+{off} size {size}", 13)
 
     def _stack_bounds(self, regno: int, reg: Reg, off: int, size: int, write: bool) -> tuple[int, int]:
         v = reg.val
@@ -1226,8 +1239,9 @@ class Checker:
                 self._sync_linked(frame, dst)
                 self._sync_linked(oframe, odst)
         if bits == 64 and not code & 8 and insn.imm == 0 and name in ("jeq", "jne") and dst.maybe_null:
-            self._mark_ptr_or_null(frame, dst.id, name == "jne")
-            self._mark_ptr_or_null(oframe, dst.id, name == "jeq")
+            ident = dst.id  # (marking this frame rewrites dst itself)
+            self._mark_ptr_or_null(oframe, ident, name == "jeq")
+            self._mark_ptr_or_null(frame, ident, name == "jne")
         elif self._match_pkt(insn, name, dst, src, frame, oframe):
             pass
         elif dst.is_pointer and not self.privileged:
