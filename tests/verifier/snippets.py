@@ -55,6 +55,11 @@ SNIPPETS: dict[str, tuple[int, str]] = {
         SOCKET,
         "call 7\nr6 = r0\nr7 = r6\nif r7 != 1 goto +3\nr6 += r6\nif r6 == 2 goto +1\nr0 /= 0\nr0 = 0\nexit",
     ),
+    "scalar_plus_fp": (
+        SOCKET,
+        "r2 = *(u32 *)(r1 + 0)\nr2 &= 8\nr2 -= 16\nr2 += r10\nr0 = 0\n"
+        "*(u64 *)(r2 + 0) = r0\nr0 = *(u64 *)(r2 + 0)\nexit",
+    ),
     "ptr_add_unknown": (SOCKET, "call 7\nr3 = r10\nr3 += r0\nr0 = 0\nexit"),
     "ptr_add_ptr": (SOCKET, "r2 = r10\nr2 += r1\nr0 = 0\nexit"),
     "ptr_sub_ptr": (SOCKET, "r2 = r10\nr2 -= r1\nr0 = 0\nexit"),

@@ -603,6 +603,8 @@ class Checker:
     def _ptr_arith(self, insn: RawInsn, dst: Reg, ptr: Reg, off_reg: Reg, op: int, alu64: bool) -> None:
         """``adjust_ptr_min_max_vals``: ``dst = ptr <op> off_reg``."""
         regno = insn.dst
+        scalar_minus_ptr = dst is off_reg
+        off_reg = off_reg.copy()  # dst may be off_reg (scalar += pointer): keep the operand
         known = off_reg.val.is_const()
         smin_val, smax_val = off_reg.val.smin, off_reg.val.smax
         umin_val, umax_val = off_reg.val.umin, off_reg.val.umax
@@ -647,7 +649,7 @@ class Checker:
                     dst.id = self._new_id()
                     dst.range = 0
         elif op == 0x10:
-            if dst is off_reg:
+            if scalar_minus_ptr:
                 raise Reject(f"R{regno} tried to subtract pointer from scalar", 13)
             if ptr.type is RegType.PTR_TO_STACK:
                 raise Reject(f"R{regno} subtraction from stack pointer prohibited", 13)
@@ -1034,11 +1036,14 @@ class Checker:
             else:
                 dst.assign(Reg.pointer(kind))
 
-    def _mem_region(self, regno: int, reg: Reg, off: int, size: int, mem_size: int) -> None:
+    def _mem_region(
+        self, regno: int, reg: Reg, off: int, size: int, mem_size: int, *, helper: bool = False
+    ) -> None:
         """``check_mem_region_access`` (map values): both ends of the variable offset in bounds."""
         v = reg.val
         if v.smin < 0 and (v.smin == S64_MIN or s32(off + v.smin) != off + v.smin or v.smin + off < 0):
-            raise Reject(f"R{regno} min value is negative, either use unsigned index or 'var &= const'", 13)
+            hint = "do a if (index >=0) check." if helper else "'var &= const'"
+            raise Reject(f"R{regno} min value is negative, either use unsigned index or {hint}", 13)
         lo = v.smin + off
         if not (lo >= 0 and size > 0 and lo + size <= mem_size):
             raise Reject(
