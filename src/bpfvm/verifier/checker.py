@@ -1036,14 +1036,13 @@ class Checker:
             else:
                 dst.assign(Reg.pointer(kind))
 
-    def _mem_region(
-        self, regno: int, reg: Reg, off: int, size: int, mem_size: int, *, helper: bool = False
-    ) -> None:
+    def _mem_region(self, regno: int, reg: Reg, off: int, size: int, mem_size: int) -> None:
         """``check_mem_region_access`` (map values): both ends of the variable offset in bounds."""
         v = reg.val
         if v.smin < 0 and (v.smin == S64_MIN or s32(off + v.smin) != off + v.smin or v.smin + off < 0):
-            hint = "do a if (index >=0) check." if helper else "'var &= const'"
-            raise Reject(f"R{regno} min value is negative, either use unsigned index or {hint}", 13)
+            raise Reject(
+                f"R{regno} min value is negative, either use unsigned index or do a if (index >=0) check.", 13
+            )
         lo = v.smin + off
         if not (lo >= 0 and size > 0 and lo + size <= mem_size):
             raise Reject(
@@ -1243,6 +1242,17 @@ class Checker:
             if dst.id:
                 self._sync_linked(frame, dst)
                 self._sync_linked(oframe, odst)
+        if (
+            bits == 64
+            and code & 8
+            and dst.is_pointer
+            and src.is_pointer
+            and dst.maybe_null != src.maybe_null
+            and name in ("jeq", "jne")
+        ):
+            # comparing a maybe-NULL pointer with a valid one: equal means not NULL
+            regs = oframe.regs if name == "jeq" else frame.regs
+            regs[insn.src if src.maybe_null else insn.dst].maybe_null = False
         if bits == 64 and not code & 8 and insn.imm == 0 and name in ("jeq", "jne") and dst.maybe_null:
             ident = dst.id  # (marking this frame rewrites dst itself)
             self._mark_ptr_or_null(oframe, ident, name == "jeq")

@@ -268,7 +268,7 @@ def _helper_mem(
     if reg.type is RegType.PTR_TO_MAP_VALUE:
         assert reg.map is not None
         if size or not zero_ok:
-            chk._mem_region(regno, reg, reg.off, size, reg.map.value_size, helper=True)
+            chk._mem_region(regno, reg, reg.off, size, reg.map.value_size)
         return
     if reg.type is RegType.PTR_TO_STACK:
         _stack_range(chk, regno, reg, size, write=write, zero_ok=zero_ok, meta=meta)
