@@ -20,6 +20,8 @@ from bpfvm.verifier import KernelProgram, MapInfo, VerifyResult, verify
 __all__ = ["MAP_MAGIC", "MapSpec", "Outcome", "bind_maps", "compare", "compare_kernel_program", "kernel_maps"]
 
 MAP_MAGIC = 0x7E570000
+#: ``BPF_F_RDONLY_PROG``: the map flag libbpf gives ``.rodata``.
+RDONLY_PROG = 1 << 7
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,7 @@ class MapSpec:
     key_size: int = 4
     value_size: int = 8
     max_entries: int = 4
+    flags: int = 0
 
 
 @dataclass(frozen=True)
@@ -68,7 +71,11 @@ def kernel_maps(specs: Sequence[MapSpec]) -> Iterator[list[int]]:
     fds: list[int] = []
     try:
         for spec in specs:
-            fds.append(syscall.map_create(spec.map_type, spec.key_size, spec.value_size, spec.max_entries))
+            fds.append(
+                syscall.map_create(
+                    spec.map_type, spec.key_size, spec.value_size, spec.max_entries, flags=spec.flags
+                )
+            )
         yield fds
     finally:
         for fd in fds:
@@ -115,6 +122,7 @@ def compare_kernel_program(prog: KernelProgram, *, log_level: int = 1) -> Outcom
             prog.maps[fd].key_size,
             prog.maps[fd].value_size,
             prog.maps[fd].max_entries,
+            RDONLY_PROG if prog.maps[fd].read_only else 0,
         )
         for fd in stand_ins
     ]

@@ -41,6 +41,9 @@ EXPECTED = {  # program -> bpfvm's verdict (the kernel's, checked below where bp
     "unchecked_ttl": "R1 offset is outside of the packet",
     "limit_lookup": "R0 invalid mem access 'map_value_or_null'",
     "checksum": "",
+    "lookup": "",
+    "oob": "R2 max value is outside of the allowed memory range",
+    "write_rodata": "write into map forbidden, value_size=16 off=1 size=1",
     "overflow": "invalid variable-offset read from stack R7 var_off=(0x0; 0x3f) off=-32 size=1",
 }
 

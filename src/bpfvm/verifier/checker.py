@@ -1062,6 +1062,10 @@ class Checker:
 
     def _map_access(self, regno: int, reg: Reg, off: int, size: int, write: bool, value_regno: int) -> None:
         assert reg.map is not None
+        if write and reg.map.read_only:
+            raise Reject(
+                f"write into map forbidden, value_size={reg.map.value_size} off={off} size={size}", 13
+            )
         self._mem_region(regno, reg, off, size, reg.map.value_size)
         self.facts.safe_access.add(self.cur.insn_idx)
         if not write and value_regno >= 0:

@@ -141,7 +141,7 @@ def _one(
             _patch(code, where, 1, fd, 0)
         elif reloc.target in segments:
             seg = segments[reloc.target]
-            fd = fd_for(seg.name, MapInfo(seg.name[:15], 4, len(seg.data), 2, 1))
+            fd = fd_for(seg.name, MapInfo(seg.name[:15], 4, len(seg.data), 2, 1, read_only=not seg.writable))
             _patch(code, where, 2, fd, reloc.addend)
         else:
             continue

@@ -48,13 +48,16 @@ class Slot(enum.Enum):
 
 @dataclass(frozen=True)
 class MapInfo:
-    """What the verifier needs of a map: its name, key/value sizes, type and entry count."""
+    """What the verifier needs of a map: its name, key/value sizes, type, entry count, and
+    whether programs may write its values."""
 
     name: str
     key_size: int
     value_size: int
     map_type: int = 2
     max_entries: int = 1
+    #: ``BPF_F_RDONLY_PROG``: programs may read the values but not write them (``.rodata``).
+    read_only: bool = False
 
 
 class Reg:
