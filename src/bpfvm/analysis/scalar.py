@@ -113,7 +113,19 @@ class Scalar:
         )
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Scalar) and self.fields() == other.fields()
+        if not isinstance(other, Scalar):
+            return NotImplemented
+        return (
+            self.var_off == other.var_off
+            and self.umin == other.umin
+            and self.umax == other.umax
+            and self.smin == other.smin
+            and self.smax == other.smax
+            and self.u32_min == other.u32_min
+            and self.u32_max == other.u32_max
+            and self.s32_min == other.s32_min
+            and self.s32_max == other.s32_max
+        )
 
     def __hash__(self) -> int:
         return hash(self.fields())

@@ -415,8 +415,12 @@ class Checker:
         return False
 
     def _looping(self, old: State, cur: State) -> bool:
-        a, b = old.frame, cur.frame
-        return all(reg_exact(x, y) for x, y in zip(a.regs, b.regs))
+        if len(old.frames) != len(cur.frames):
+            return False
+        for x, y in zip(old.frame.regs, cur.frame.regs):
+            if not reg_exact(x, y):
+                return False
+        return True
 
     def _states_equal(self, old: State, cur: State, top_live: int, *, exact: bool) -> bool:
         if len(old.frames) != len(cur.frames):

@@ -53,8 +53,8 @@ def reg_exact(old: Reg, cur: Reg) -> bool:
     return (
         old.type is cur.type
         and old.off == cur.off
-        and old.val == cur.val
         and old.id == cur.id
+        and old.val == cur.val
         and old.maybe_null == cur.maybe_null
         and old.map is cur.map
         and old.range == cur.range
