@@ -96,6 +96,10 @@ def _verified(prog_type: str, code: bytes, program: Program | None, entry: str |
                                 log_level=1)
     else:
         results = {"": verify(code, "syscall" if prog_type == "auto" else prog_type, log_level=1)}
+    if not results:
+        print("bpfvm: --verify: the object has no kernel program sections (SEC(\"xdp\") …) to verify",
+              file=sys.stderr)
+        return False
     rejected = [r for r in results.values() if not r.ok]
     for result in rejected:
         sys.stderr.write(result.log)
