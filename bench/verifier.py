@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.verifier.oracle import MapSpec, bind_maps, kernel_maps  # noqa: E402
+from tests.verifier.oracle import RDONLY_PROG, MapSpec, bind_maps, kernel_maps  # noqa: E402
 
 import bpfvm  # noqa: E402
 from bpfvm.kernel import syscall  # noqa: E402
@@ -107,8 +107,8 @@ def c_programs(tally: Tally) -> None:
 def _kernel_program(tally: Tally, prog: KernelProgram) -> None:
     import struct
     stand_ins = sorted(prog.maps)
-    specs = [MapSpec(prog.maps[f].map_type, prog.maps[f].key_size, prog.maps[f].value_size,
-                     prog.maps[f].max_entries) for f in stand_ins]
+    specs = [MapSpec(m.map_type, m.key_size, m.value_size, m.max_entries, RDONLY_PROG if m.read_only else 0)
+             for m in (prog.maps[f] for f in stand_ins)]
     with kernel_maps(specs) as fds:
         real = dict(zip(stand_ins, fds))
         code = bytearray(prog.code)

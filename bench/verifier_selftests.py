@@ -128,7 +128,8 @@ def _kernel_load(prog: KernelProgram) -> syscall.LoadResult | syscall.KernelCras
         for stand_in, info in prog.maps.items():
             try:
                 fds[stand_in] = syscall.map_create(
-                    info.map_type, info.key_size, info.value_size, info.max_entries
+                    info.map_type, info.key_size, info.value_size, info.max_entries,
+                    flags=(1 << 7) if info.read_only else 0,  # BPF_F_RDONLY_PROG, as libbpf gives .rodata
                 )
             except syscall.KernelError as exc:
                 return f"map {info.name}: {exc}"
