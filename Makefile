@@ -62,6 +62,8 @@ test: venv
 # seconds headless into build/doom.gif, then the same in a window if there is a display.
 demo: venv
 	$(BIN)/python examples/demo.py
+	@echo "Seed 001's tracing example: write(2) sizes of a command, by a tracepoint program and its map"
+	$(BIN)/bpfvm writesizes
 	$(BIN)/bpfvm doom --headless --frames 140 --gif build/doom.gif -- -playdemo demo1 >/dev/null
 	@echo "DOOM: build/doom.gif"
 	@if [ -n "$${DISPLAY:-}$${WAYLAND_DISPLAY:-}" ]; then $(BIN)/bpfvm doom --frames 350 -- -playdemo demo1 >/dev/null; fi
@@ -71,6 +73,7 @@ bench: venv
 	$(BIN)/python bench/kernels.py
 	$(BIN)/python bench/image.py
 	$(BIN)/python bench/doom.py
+	$(BIN)/python bench/cbpf.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -21,6 +21,7 @@ from .compat import BpfVm
 from .debug import Debugger
 from .errors import AsmError, BpfError, DecodeError, ElfError, MapError, ProgramError, TrapKind, VmTrap
 from .isa import Insn, decode, encode
+from .kernel.bcc import BPF
 from .kernel.maps import Map
 from .linker import LinkError, link_programs
 from .memory import Memory
@@ -32,6 +33,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AsmError",
+    "BPF",
     "BpfError",
     "BpfVm",
     "CompileError",
@@ -77,20 +79,26 @@ def disassemble(code: bytes | bytearray | memoryview) -> str:
 
 
 def load(path_or_bytes: str | bytes | os.PathLike[str] | Sequence[str | bytes | os.PathLike[str]], *,
-         name: str | None = None, verify: bool = False) -> Program:
+         name: str | None = None, target_btf: Any = None, verify: bool = False) -> Program:
     """Load a BPF ELF object (as clang emits it) into a Program; given a list of objects, load
     each and link them (:func:`link_programs`) into one.
 
+    CO-RE relocations are applied against ``target_btf`` (a BTF file or object path, or a
+    :class:`bpfvm.btf.Btf`; see :func:`bpfvm.btf.core.relocate_object` for the default).
     With ``verify``, every kernel program of the object must pass :func:`bpfvm.verify`.
     Raises :class:`ElfError` for a bad object, :class:`LinkError` for objects that do not link,
+    :class:`bpfvm.errors.BtfError` for relocations that cannot be applied,
     :class:`bpfvm.verifier.VerifierError` for a program the verifier rejects.
     """
+    from .btf.core import relocate_object
     from .elf import load as _load
 
     if isinstance(path_or_bytes, (str, bytes, bytearray, memoryview, os.PathLike)):
-        program = _load(path_or_bytes, name=name)
+        source = bytes(path_or_bytes) if isinstance(path_or_bytes, (bytearray, memoryview)) else path_or_bytes
+        program = relocate_object(_load(path_or_bytes, name=name), source, target_btf)
     else:
-        program = link_programs([_load(p) for p in path_or_bytes], name=name)
+        program = link_programs([relocate_object(_load(p), bytes(p) if isinstance(p, (bytearray, memoryview))
+                                                 else p, target_btf) for p in path_or_bytes], name=name)
     if verify:
         from .verifier import VerifierError, verify_object
 

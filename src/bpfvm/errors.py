@@ -12,6 +12,7 @@ import enum
 __all__ = [
     "AsmError",
     "BpfError",
+    "BtfError",
     "DecodeError",
     "ElfError",
     "MapError",
@@ -69,6 +70,21 @@ class MapError(BpfError):
         self.op = op
         self.map_name = map_name
         self.detail = detail
+
+
+class BtfError(BpfError):
+    """Malformed or unsupported BTF: the message names the type id and the field (or the header
+    field, or the ``.BTF.ext`` record) that is wrong.
+
+    ``type_id`` and ``field`` are None where the defect is not in one type (header, string table).
+    """
+
+    def __init__(self, message: str, type_id: int | None = None, field: str | None = None) -> None:
+        where = "" if type_id is None else f"type [{type_id}]" + (f" field {field}" if field else "") + ": "
+        super().__init__(where + message)
+        self.reason = message
+        self.type_id = type_id
+        self.field = field
 
 
 class ProgramError(BpfError):

@@ -16,6 +16,7 @@ functions from symbol tables.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -148,6 +149,9 @@ class Program:
     frame_size: int | None = None
     #: Maps the object defines (kernel-style objects), created when a VM places the program.
     maps: tuple[MapDef, ...] = ()
+    #: Instructions poisoned by CO-RE relocations that the target BTF cannot satisfy (pc → which
+    #: relocation and type); they trap when reached, and the trap names the relocation.
+    core_poison: dict[int, str] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_bytes(cls, code: bytes | bytearray | memoryview, name: str = "<bytecode>") -> Program:
@@ -191,11 +195,17 @@ class Program:
         return self._by_pc[pc]
 
     def function_at(self, pc: int) -> Function:
-        """The function containing slot ``pc``."""
-        for func in self.functions.values():
-            if func.start <= pc < func.end:
-                return func
+        """The function containing slot ``pc`` (a binary search: programs such as DOOM have
+        hundreds of functions, and the debugger asks at every step)."""
+        ordered = self._functions_by_start
+        i = bisect.bisect_right(ordered, pc, key=lambda f: f.start) - 1
+        if i >= 0 and ordered[i].start <= pc < ordered[i].end:
+            return ordered[i]
         raise ProgramError(f"no function contains slot {pc}", pc)
+
+    @functools.cached_property
+    def _functions_by_start(self) -> list[Function]:
+        return sorted(self.functions.values(), key=lambda f: f.start)
 
     def function_insns(self, func: Function) -> list[Insn]:
         """The instructions of ``func`` in order."""

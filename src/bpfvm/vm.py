@@ -264,13 +264,15 @@ class VM:
     # -- running -----------------------------------------------------------------------------
     def run(self, program: bytes | bytearray | memoryview | Program, *args: int,
             mem: bytes | bytearray | memoryview | None = None, entry: str | None = None,
-            _at_return: Callable[[VM], None] | None = None) -> int:
+            packet: tuple[int, int] | None = None, _at_return: Callable[[VM], None] | None = None) -> int:
         """Run ``program`` and return r0.
 
         With ``mem``, its bytes are copied into guest memory, r1 is their guest address and r2
         their length; a writable ``mem`` receives the final bytes back, even after a trap.
         Otherwise ``args`` (at most 5 ints) go to r1..r5.  ``entry`` names a function or an ELF
-        section.  Raises :class:`VmTrap` on a guest fault (with ``file:line`` in its message
+        section.  ``packet`` is the (guest address, length) that legacy packet loads (``LD_ABS``,
+        ``LD_IND``) read, as a socket filter's skb data (default: ``mem``, else none).
+        Raises :class:`VmTrap` on a guest fault (with ``file:line`` in its message
         when the program has debug information), :class:`DecodeError`/:class:`ProgramError`
         for bad programs.
         """
@@ -288,6 +290,8 @@ class VM:
                 region = self.memory.map("mem", bytes(mem), writable=True)
                 regs = (region.base, region.size)
                 compiled.state.packet_addr, compiled.state.packet_len = region.base, region.size
+            if packet is not None:
+                compiled.state.packet_addr, compiled.state.packet_len = packet
             try:
                 return self._call(compiled, start, regs, _at_return)
             finally:
@@ -315,14 +319,19 @@ class VM:
         return ((r0 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
 
     def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...],
-              at_return: Callable[[VM], None] | None = None) -> int:
-        budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
+              at_return: Callable[[VM], None] | None = None, budget: int | None = None) -> int:
+        if budget is None:
+            budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
+            if self._running is None and self._kernel is not None:
+                self._kernel.state["tail_calls"] = 0
         outer, self._running = self._running, compiled
+        jump: Any = None
         try:
             r0, _ = compiled.call(start, regs, budget, self.timeout)
             if at_return is not None:  # still "running": atexit handlers may call guest code
                 at_return(self)
         except ProgramExit as stop:
+            jump = stop if hasattr(stop, "target") else None  # bpf_tail_call: run its target below
             r0 = stop.value & _M64
         except VmTrap as trap:
             _locate(trap, compiled.program)
@@ -330,7 +339,20 @@ class VM:
         finally:
             self.instructions = compiled.executed
             self._running = outer
+        if jump is not None:
+            used = self.instructions
+            r0 = self._tail_call(jump, compiled, budget - used if budget < UNBOUNDED else UNBOUNDED)
+            self.instructions += used
         return r0
+
+    def _tail_call(self, jump: Any, caller: Compiled, budget: int) -> int:
+        """Run the target of a ``bpf_tail_call`` (a function of the caller or a Program)."""
+        target = jump.target
+        if isinstance(target, Program):
+            compiled, start = self.compile(target), _entry(target, None)
+        else:
+            compiled, start = caller, target.start
+        return self._call(compiled, start, (jump.ctx,), budget=budget)
 
     def call(self, address: int, *args: int) -> int:
         """Call the guest function at code ``address`` from inside an intrinsic (qsort's
@@ -365,6 +387,15 @@ class VM:
         if sym is None:
             raise ProgramError(f"{program.name}: no global named {name!r}")
         return self._addresses[id(program)][sym.segment] + sym.offset
+
+    def test_run(self, program: Program, name: str | None = None, *, data: bytes = b"",
+                 ctx: bytes | None = None, repeat: int = 1, **options: Any) -> Any:
+        """Run program ``name`` of ``program`` as the kernel's ``BPF_PROG_TEST_RUN`` does and
+        return its :class:`~bpfvm.kernel.test_run.TestRunResult` (retval, data_out, ctx_out,
+        duration); see :func:`bpfvm.kernel.test_run.test_run` for the options and errors."""
+        from .kernel.test_run import test_run
+
+        return test_run(self, program, name, data=data, ctx=ctx, repeat=repeat, **options)
 
     def globals(self, program: Program) -> Globals:
         """The globals of ``program`` in this VM, readable and writable by name."""
@@ -429,7 +460,12 @@ def _entry(program: Program, entry: str | None) -> int:
 
 
 def _locate(trap: VmTrap, program: Program) -> None:
-    """Add the source position of the trapping pc, when the program has line information."""
+    """Add the source position of the trapping pc, when the program has line information, and
+    which CO-RE relocation poisoned it, if one did."""
+    poison = program.core_poison.get(trap.pc)
+    if poison is not None and poison not in trap.args[0]:
+        trap.reason = poison
+        trap.args = (f"{trap.args[0]}: {poison}",)
     where = program.lines.get(trap.pc)
     if where is not None and not getattr(trap, "where", None):
         trap.where = f"{where[0]}:{where[1]}"  # type: ignore[attr-defined]

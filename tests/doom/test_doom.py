@@ -133,3 +133,31 @@ def test_keys_map_to_doomgeneric_codes() -> None:
 def test_host_queues_key_events() -> None:
     host = doom.Host(keys=lambda: [(True, 0xAD), (False, 0xAD)])  # pressed, then released
     assert [host._key(), host._key()] == [(1 << 8) | 0xAD, 0xAD]
+
+
+def test_debugger_breaks_in_an_inlined_renderer_function(program: object) -> None:
+    """DOOM at -O2 (80 objects, linked): ``break R_InitFlats`` — static in r_data.c, inlined into
+    R_InitData — stops at its inlined instance during start-up, and the backtrace runs through
+    the inlined frame and the other objects' frames to main (issue #18)."""
+    import io
+
+    import bpfvm
+
+    objects = doom.build()
+    wad = doom.find_wad(None)
+    vm = bpfvm.VM("interpreter", fs={str(wad.parent): str(wad.parent)}, stdout=io.BytesIO())
+    doom.Host(frames=1).install(vm)
+    with bpfvm.Debugger(vm, program, argv=["doom", "-iwad", str(wad)],  # type: ignore[arg-type]
+                        elf=[o.read_bytes() for o in objects]) as dbg:
+        assert dbg.info.inlined_calls("R_InitFlats"), "R_InitFlats is no longer inlined at -O2"
+        dbg.break_at("R_InitFlats")
+        stop = dbg.run()
+        assert stop.reason == "breakpoint" and stop.location is not None
+        assert stop.location.function == "R_InitFlats" and stop.location.file.endswith("r_data.c")
+        frames = dbg.backtrace()
+        names = [f.location.function for f in frames]
+        assert names[:3] == ["R_InitFlats", "R_InitData", "R_Init"] and names[-1] == "main"
+        assert frames[0].inlined and not frames[1].inlined
+        assert frames[0].location.pc == frames[1].location.pc
+        finished = dbg.finish()
+        assert finished.location is not None and finished.location.function == "R_InitData"

@@ -259,20 +259,71 @@ class _ListSym:
 
 def disassemble_object(path_or_bytes: str | os.PathLike[str] | bytes | bytearray | memoryview, *,
                        relocs: bool = False, alu32: bool = False, exact: bool = True,
-                       name: str | None = None) -> str:
+                       name: str | None = None, source: bool = False) -> str:
     """Return the listing ``llvm-objdump-19 -d`` (with ``relocs``: ``-d -r``) prints for an ELF object.
 
     ``alu32`` matches ``--mcpu=v3``/``v4``; ``exact=False`` prints bpfvm's lossless forms where
     llvm-objdump is lossy.  ``name`` is the file name printed in the header (default: the path,
-    or ``<bytes>``).  Raises :class:`~bpfvm.errors.ElfError` for unreadable or malformed objects.
+    or ``<bytes>``).  ``source`` interleaves source lines (``; text``) as ``llvm-objdump -S``
+    does, from the BTF line_info of ``.BTF.ext``.  Raises :class:`~bpfvm.errors.ElfError` for
+    unreadable or malformed objects (and BtfError for malformed line info).
     """
     obj = read_object(path_or_bytes, name=name)
     style = _Style(alu32, exact)
+    lines = (_dwarf_lines(path_or_bytes, obj) or _source_lines(obj)) if source else {}
     parts = [f"\n{obj.path}:\tfile format elf64-bpf\n"]
     for section in obj.sections:
         if section.is_code and section.type != "SHT_NOBITS" and section.size:
-            parts.append(_section_listing(obj, section, style, relocs))
+            parts.append(_section_listing(obj, section, style, relocs, lines.get(section.name, {})))
     return "".join(parts)
+
+
+def _dwarf_lines(source: str | os.PathLike[str] | bytes | bytearray | memoryview,
+                 obj: ObjectFile) -> dict[str, dict[int, tuple[str, int, str]]]:
+    """Section → byte offset → (file, line, text) from DWARF ``.debug_line`` (what llvm-objdump
+    uses), the text read from the source file or else taken from BTF line_info."""
+    from ..elf.lines import read_lines
+
+    code = [s for s in obj.sections if s.is_code and s.type != "SHT_NOBITS" and s.size]
+    if obj.section_named(".debug_line") is None or not code:
+        return {}
+    data = bytes(source) if isinstance(source, (bytes, bytearray, memoryview)) else open(source, "rb").read()
+    bases = {s.index: s.index << 24 for s in code}
+    pcs = {(s.index << 24) + i for s in code for i in range(s.size // 8)}
+    rows = read_lines(data, obj, bases, pcs, line_zero=True)
+    btf_text = {(f, line): text for per in _source_lines(obj).values() for f, line, text in per.values()}
+    files: dict[str, list[str] | None] = {}
+    out: dict[str, dict[int, tuple[str, int, str]]] = {}
+    for pc, (file, line) in rows.items():
+        section = obj.sections[pc >> 24]
+        text = (_line_text(files, file, line) or btf_text.get((file, line))) if line else ""
+        if text is not None:
+            out.setdefault(section.name, {})[(pc & 0xFFFFFF) * 8] = (file, line, text)
+    return out
+
+
+def _line_text(cache: dict[str, list[str] | None], file: str, line: int) -> str | None:
+    if file not in cache:
+        try:
+            with open(file, encoding="utf-8", errors="replace") as f:
+                cache[file] = f.read().splitlines()
+        except OSError:
+            cache[file] = None
+    text = cache[file]
+    return text[line - 1] if text is not None and 0 < line <= len(text) else None
+
+
+def _source_lines(obj: ObjectFile) -> dict[str, dict[int, tuple[str, int, str]]]:
+    """Section → byte offset → (file, line, text) from ``.BTF.ext`` line_info (empty without BTF)."""
+    btf_section, ext_section = obj.section_named(".BTF"), obj.section_named(".BTF.ext")
+    if btf_section is None or ext_section is None:
+        return {}
+    from ..btf import parse, parse_ext
+
+    btf = parse(btf_section.data, label=f"{obj.path}: .BTF")
+    ext = parse_ext(ext_section.data, btf, label=f"{obj.path}: .BTF.ext")
+    return {sec: {li.insn_off: (li.file_name, li.line, li.line_text) for li in infos}
+            for sec, infos in ext.line_info.items()}
 
 
 def _section_symbols(obj: ObjectFile, section: Section) -> list[_ListSym]:
@@ -285,7 +336,8 @@ def _section_symbols(obj: ObjectFile, section: Section) -> list[_ListSym]:
     return syms
 
 
-def _section_listing(obj: ObjectFile, section: Section, style: _Style, relocs: bool) -> str:
+def _section_listing(obj: ObjectFile, section: Section, style: _Style, relocs: bool,
+                     lines: dict[int, tuple[str, int, str]] | None = None) -> str:
     syms = _section_symbols(obj, section)
     pairs = [(s.addr - section.addr, s.name) for s in syms]
     rels = sorted(section.relocations, key=lambda r: r.offset) if relocs else []
@@ -297,7 +349,7 @@ def _section_listing(obj: ObjectFile, section: Section, style: _Style, relocs: b
         if all(s.type in _DATA_TYPES for s in group):
             out.append(_dump_data(section, start, end))
         else:
-            out.append(_code_listing(section, start, end, style, pairs, cursor))
+            out.append(_code_listing(section, start, end, style, pairs, cursor, lines))
     return "".join(out)
 
 
@@ -353,9 +405,16 @@ def _reloc_line(rel: Relocation, section_addr: int) -> str:
 
 
 def _code_listing(section: Section, start: int, end: int, style: _Style,
-                  symbols: Sequence[tuple[int, str]] | None, cursor: _RelocCursor) -> str:
+                  symbols: Sequence[tuple[int, str]] | None, cursor: _RelocCursor,
+                  lines: dict[int, tuple[str, int, str]] | None = None) -> str:
     data, out, index = section.data, [], start
+    shown: tuple[str, int] | None = None
     while index < end:
+        where = lines.get(index) if lines else None
+        if where is not None and where[:2] != shown:
+            if where[1]:  # line 0: code shared between lines, printed as nothing
+                out.append(f"; {where[2]}\n")
+            shown = where[:2]
         zeros = _skippable_zeros(data, index, cursor.limit(index, end - index))
         if zeros:
             out.append("\t\t...\n")

@@ -79,11 +79,20 @@ LIBC_FLAGS: tuple[str, ...] = (
 BACKEND_FLAGS: tuple[str, ...] = ("-target", "bpfel-freestanding", "-mcpu=v4", "-mllvm", "-disable-gotox",
                                   "-O2", "-Wno-unused-command-line-argument", "-fno-crash-diagnostics")
 
+#: bpfvm's headers for kernel-style programs (``bpfvm_kernel.h``: ``bpf_for``, kfunc declarations).
+KERNEL_INCLUDE = Path(__file__).parent.parent / "kernel" / "include"
+
 #: Flags for kernel-style programs (maps, helpers, ``SEC()``): no libc, ISA v3.
 #: ``bpfel-freestanding``: ``zig cc`` rejects a target without an OS ("MissingOperatingSystem");
-#: the object is the same.
+#: the object is the same.  The system headers come last (``-idirafter``), as with plain
+#: ``clang -target bpf``: ``<linux/bpf.h>``, libbpf's ``<bpf/bpf_helpers.h>``.
 KERNEL_FLAGS: tuple[str, ...] = ("-target", "bpfel-freestanding", "-mcpu=v3", "-O2", "-g",
-                                 "-fno-stack-protector", "-UNDEBUG")
+                                 "-fno-stack-protector", "-UNDEBUG",
+                                 # zig's clang adds .eh_frame otherwise: libbpf and bpftool refuse it
+                                 "-fno-unwind-tables", "-fno-asynchronous-unwind-tables",
+                                 "-I", str(KERNEL_INCLUDE),
+                                 "-idirafter", "/usr/include",
+                                 "-idirafter", f"/usr/include/{os.uname().machine}-linux-gnu")
 
 
 #: The default limit on one function's stack frame, in bytes (the kernel's is 512).  Ordinary C

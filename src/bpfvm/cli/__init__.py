@@ -7,12 +7,17 @@ without a traceback.
 """
 
 from . import asm as _asm  # noqa: F401  (registers asm, disasm)
+from . import btf as _btf  # noqa: F401  (registers btf, skel)
 from . import cc as _cc  # noqa: F401  (registers cc)
 from . import debug as _debug  # noqa: F401  (registers debug)
 from . import doom as _doom  # noqa: F401  (registers doom)
+from . import filter as _filter  # noqa: F401  (registers filter, seccomp)
 from . import image as _image  # noqa: F401  (registers image)
+from . import prog as _prog  # noqa: F401  (registers prog)
 from . import run as _run  # noqa: F401  (registers run, jit)
+from . import tracing as _tracing  # noqa: F401  (registers writesizes)
 from . import verify as _verify  # noqa: F401  (registers verify)
+from . import xdp as _xdp  # noqa: F401  (registers xdp, tc, socket)
 from .base import Command, command, fs_grants, main
 from .run import EXIT_TRAP
 

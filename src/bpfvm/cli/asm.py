@@ -27,6 +27,8 @@ def _cmd_asm(args: argparse.Namespace) -> int:
 def _disasm_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", type=Path, help="ELF object (or, with --raw, raw bytecode)")
     parser.add_argument("-r", "--reloc", action="store_true", help="interleave relocations (objdump -r)")
+    parser.add_argument("-S", "--source", action="store_true",
+                        help="interleave source lines from BTF line info (objdump -S)")
     parser.add_argument("--raw", action="store_true", help="FILE is a raw instruction stream, not ELF")
     parser.add_argument("--mcpu", choices=("v1", "v2", "v3", "v4"), default="v1",
                         help="v3/v4 print 32-bit loads/stores/atomics with w registers, like "
@@ -43,6 +45,7 @@ def _cmd_disasm(args: argparse.Namespace) -> int:
     if args.raw:
         text = raw_listing(args.file.read_bytes(), alu32=alu32, exact=not args.lossless)
     else:
-        text = disassemble_object(str(args.file), relocs=args.reloc, alu32=alu32, exact=not args.lossless)
+        text = disassemble_object(str(args.file), relocs=args.reloc, alu32=alu32, exact=not args.lossless,
+                                  source=args.source)
     sys.stdout.write(text)
     return 0

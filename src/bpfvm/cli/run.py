@@ -12,7 +12,7 @@ from ..errors import BpfError
 from ..program import Program
 from .base import command, fs_grants
 
-__all__ = ["EXIT_TRAP", "load_code", "load_elf"]
+__all__ = ["EXIT_TRAP", "load_code", "load_elf", "split_objects"]
 
 
 EXIT_TRAP = 70  # EX_SOFTWARE: the guest program trapped
@@ -38,6 +38,9 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--call-depth", type=int, default=128,
                         help="call frames of --stack-size bytes (default 128; kernel: 8)")
     parser.add_argument("--engine", default="interpreter", help="execution engine")
+    parser.add_argument("--btf", type=Path, metavar="PATH",
+                        help="target BTF of CO-RE relocations (default: the object's own; kernel-style "
+                             "objects: /sys/kernel/btf/vmlinux)")
     parser.add_argument("-v", "--verbose", action="store_true", help="report instructions and time")
     parser.add_argument("--verify", action="store_true",
                         help="refuse to run a program the kernel's verifier would reject (bpfvm verify)")
@@ -57,18 +60,21 @@ def load_code(path: Path) -> tuple[bytes, bool]:
     return data, False
 
 
-def load_elf(code: bytes, path: Path, more: Sequence[Path] = ()) -> Program:
-    """Load an ELF object, linked with the objects ``more`` if any."""
+def load_elf(code: bytes, path: Path, more: Sequence[Path] = (), target_btf: Path | None = None) -> Program:
+    """Load an ELF object, linked with the objects ``more`` if any; CO-RE relocations are
+    applied against ``target_btf`` (default: see :func:`bpfvm.btf.core.relocate_object`)."""
+    from ..btf.core import relocate_object
     from ..elf import load
     from ..linker import link_programs
 
-    first = load(code, name=path.name)
+    first = relocate_object(load(code, name=path.name), code, target_btf)
     if not more:
         return first
-    return link_programs([first, *(load(p, name=p.name) for p in more)], name=path.stem)
+    return link_programs([first, *(relocate_object(load(p, name=p.name), p, target_btf) for p in more)],
+                         name=path.stem)
 
 
-def _split_objects(args: argparse.Namespace, is_elf: bool) -> tuple[list[Path], list[str]]:
+def split_objects(args: argparse.Namespace, is_elf: bool) -> tuple[list[Path], list[str]]:
     """The objects to link after ``args.file``, and the program's arguments: with ``--``, the
     words before it and after it; without, the leading words naming ELF ``.o`` files."""
     words = list(args.args)
@@ -122,8 +128,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from ..vm import VM
 
     code, is_elf = load_code(args.file)
-    objects, args.args = _split_objects(args, is_elf)
-    program = load_elf(code, args.file, objects) if is_elf else None
+    objects, args.args = split_objects(args, is_elf)
+    program = load_elf(code, args.file, objects, args.btf) if is_elf else None
     if args.verify and not _verified(args.type, code, program, args.entry):
         return 1
     vm = VM(args.engine, max_instructions=args.max_instructions, timeout=args.timeout,

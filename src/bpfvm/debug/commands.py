@@ -68,10 +68,15 @@ class CommandLine:
         if not spec.strip():
             spec = f"*{self.dbg.pc}"
         bp = self.dbg.break_at(spec.strip(), cond.strip() or None, temporary=temporary)
+        kind = "Temporary breakpoint" if temporary else "Breakpoint"
+        info = self.dbg.info
+        function = bp.spec if bp.spec in info.functions or info.inlined_calls(bp.spec) else None
+        if function is not None and len(bp.pcs) > 1:  # gdb: one breakpoint, several locations
+            where = ", ".join(f"pc={pc}" for pc in bp.pcs)
+            self.out(f"{kind} {bp.number} at {where}: {function}. ({len(bp.pcs)} locations)")
+            return
         for pc in bp.pcs:
-            loc = self.dbg.location_of(pc)
-            kind = "Temporary breakpoint" if temporary else "Breakpoint"
-            self.out(f"{kind} {bp.number} at pc={pc}: {loc}")
+            self.out(f"{kind} {bp.number} at pc={pc}: {self.dbg.location_of(pc, function)}")
 
     def _c_tbreak(self, rest: str, fmt: str) -> None:
         self._c_break(rest, fmt, temporary=True)
@@ -209,7 +214,7 @@ class CommandLine:
         self.out("Num     Type           Disp Enb What")
         for bp in self.dbg.breakpoints.values():
             disp = "del " if bp.temporary else "keep"
-            where = ", ".join(str(self.dbg.location_of(pc)) for pc in bp.pcs)
+            where = ", ".join(str(self.dbg.location_of(pc, bp.spec)) for pc in bp.pcs)
             self.out(f"{bp.number:<8}breakpoint     {disp} {'y' if bp.enabled else 'n'}   {where}")
             if bp.condition:
                 self.out(f"\tstop only if {bp.condition}")
@@ -310,4 +315,4 @@ def _frame_text(frame: Frame) -> str:
     """A backtrace line: ``#N  FUNCTION (FILE:LINE) pc=N``; intrinsics as ``#N  qsort () [intrinsic]``."""
     if frame.intrinsic:
         return f"#{frame.level}  {frame.location.function} () [intrinsic] pc={frame.location.pc}"
-    return f"#{frame.level}  {frame.location}"
+    return f"#{frame.level}  {frame.location}{' [inlined]' if frame.inlined else ''}"

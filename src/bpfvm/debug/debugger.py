@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import linecache
 import queue
+import re
 import struct
 import threading
 from collections.abc import Callable, Sequence
@@ -31,7 +32,7 @@ from ..errors import BpfError, VmTrap
 from ..interpreter.codegen import program_source
 from ..program import Program, data_patches, link
 from .expr import ADDRESS_PREFIX, ExprError, evaluate
-from .info import DebugInfo, FunctionInfo, TypeInfo, Variable, read_debug_info
+from .info import DebugInfo, FunctionInfo, InlinedCall, TypeInfo, Variable, read_debug_info
 
 __all__ = [
     "Breakpoint", "Debugger", "DebuggerError", "Frame", "Location", "Stop", "Watchpoint", "format_value",
@@ -73,6 +74,9 @@ class Frame:
     #: An intrinsic (``qsort`` …) that called the next inner frame: ``location.function`` names
     #: it, ``location.pc`` is the call; it has no source position, registers or variables.
     intrinsic: bool = False
+    #: The frame of a call the compiler inlined (DWARF ``DW_TAG_inlined_subroutine``): it shares
+    #: the pc and registers of the frame of the out-of-line function that holds its code.
+    inlined: bool = False
 
 
 @dataclass
@@ -134,6 +138,10 @@ class _Mode:
     depth: int = 0
     line: tuple[str, int] | None = None
     file_line_pc: int = -1
+    #: Inlined calls enclosing the pc where a step/next began (``next`` steps over deeper ones).
+    nesting: int = 0
+    #: The inlined call a ``finish`` runs out of.
+    call: InlinedCall | None = None
 
 
 @dataclass
@@ -149,16 +157,19 @@ class Debugger:
     """Debug ``program`` in ``vm`` (an interpreter VM): breakpoints, stepping, registers, memory.
 
     The program runs as ``vm.run_main`` runs it when it has a ``main`` (``argv`` default: its
-    name) or ``entry`` is ``"main"``, else as ``vm.run(program, *args, mem=mem, entry=entry)``.  ``elf`` is
-    the object's bytes, for DWARF variables and statement boundaries (default: ``program.name`` read
-    as a path, if it exists).  Nothing runs until :meth:`run`, :meth:`cont` or a step; every one
-    of those returns the :class:`Stop` it ended with.  Raises :class:`DebuggerError` for a
-    VM that does not run the interpreter.
+    name) or ``entry`` is ``"main"``, else as ``vm.run(program, *args, mem=mem, entry=entry)``,
+    or as ``runner()`` does when given (a kernel program: ``vm.test_run`` on a packet, an event).
+    ``elf`` is the object's bytes, for DWARF variables and statement boundaries (default:
+    ``program.name`` read as a path, if it exists) — for a program linked from several objects,
+    their bytes in link order. Nothing runs until :meth:`run`, :meth:`cont` or a step; every one of
+    those returns the :class:`Stop` it ended with. Raises :class:`DebuggerError` for a VM that does
+    not run the interpreter.
     """
 
     def __init__(self, vm: Any, program: Program, *, entry: str | None = None,
                  argv: Sequence[str] | None = None, args: Sequence[int] = (),
-                 mem: bytes | None = None, elf: bytes | None = None) -> None:
+                 mem: bytes | None = None, elf: bytes | Sequence[bytes] | None = None,
+                 runner: Callable[[], int] | None = None) -> None:
         if vm.engine != "interpreter":
             raise DebuggerError("the debugger runs programs on the interpreter engine")
         self.vm = vm
@@ -167,6 +178,9 @@ class Debugger:
         self.argv = list(argv) if argv is not None else None
         self.args = tuple(args)
         self.mem = mem
+        #: What a run does instead of main/entry (``lambda: vm.test_run(prog, data=p).retval``):
+        #: any way of running the program in ``vm`` — an XDP program on a packet, a tracepoint.
+        self.runner = runner
         self.info: DebugInfo = read_debug_info(elf if elf is not None else _read(program.name), program)
         #: pc → (file, line) of every instruction (DWARF, else BTF line_info).
         self.lines = self.info.lines
@@ -180,6 +194,10 @@ class Debugger:
         self._until: Breakpoint | None = None
         self._frames: list[tuple[int, int, tuple[int, ...]]] = []
         self._depth = 0
+        #: Inlined calls entered exactly at the innermost frame's pc that are not shown yet (gdb's
+        #: skip_inline_frames: a ``step`` reveals them one at a time without running).
+        self._hidden = 0
+        self._target: str | None = None  #: the function a breakpoint that just hit was set on
         self._regs: list[int] = [0] * 11
         self._mode = _Mode("run")
         self._slow = False
@@ -239,6 +257,10 @@ class Debugger:
 
     def _pause(self, stop: Stop, pc: int, d: int, r10: int, regs: tuple[int, ...]) -> tuple[int, ...]:
         self._regs = [*regs, r10]
+        self._hidden = self._hidden_at(pc, self._target)
+        self._target = None
+        if stop.location is not None:
+            stop = dataclasses.replace(stop, location=self._frame_location(pc, self._hidden))
         guest = self._guest
         assert guest is not None  # noqa: S101 - the hook only runs inside a guest thread
         guest.to_host.put(stop)
@@ -268,6 +290,10 @@ class Debugger:
             if d >= mode.depth:
                 return None
             return Stop("finish", self.location_of(pc), value=self._frames[d][2][0])
+        if kind == "finish-inline":
+            if d > mode.depth or (d == mode.depth and mode.call is not None and pc in mode.call):
+                return None
+            return Stop("finish", self.location_of(pc), detail="inlined")
         if kind in ("step", "next"):
             return self._step_stop(mode, pc, d)
         return None
@@ -278,17 +304,22 @@ class Debugger:
             if mode.kind == "step" and pc in self.statements:
                 return Stop("step", self.location_of(pc))
             return None
+        nesting = len(self._chain(pc)) if d == mode.depth else 0
+        if mode.kind == "next" and nesting > mode.nesting:
+            return None  # inside an inlined call made from the line being stepped over
         if pc in self.statements and here != mode.line:
             return Stop("step", self.location_of(pc))
         if d < mode.depth:  # returned into the middle of a caller's line: finish that line
-            mode.depth, mode.line = d, here
+            mode.depth, mode.line, mode.nesting = d, here, len(self._chain(pc))
+        mode.nesting = min(mode.nesting, nesting) if d == mode.depth else mode.nesting
         return None
 
     def _breakpoint_hit(self, pc: int) -> Stop | None:
         for bp in self._bp_pcs.get(pc, ()):
-            if not bp.enabled or (bp.condition and not self._condition(bp.condition, pc)):
+            if not bp.enabled or (bp.condition and not self._condition(bp.condition, pc, bp.spec.strip())):
                 continue
             bp.hits += 1
+            self._target = bp.spec.strip()
             if bp.number == 0:  # run_to's target
                 return Stop("step", self.location_of(pc), detail="until")
             if bp.temporary:
@@ -297,16 +328,21 @@ class Debugger:
                         detail="temporary" if bp.temporary else "")
         return None
 
-    def _condition(self, text: str, pc: int) -> bool:
+    def _condition(self, text: str, pc: int, target: str) -> bool:
+        """Evaluate a breakpoint condition in the innermost frame (for a breakpoint on a function
+        that is inlined here, in the frame of that inlined call)."""
         pc_, r10, regs = self._frames[self._depth]
         self._regs = [*regs, r10]
         self._in_hook = True
+        saved = self.selected, self._hidden
+        self.selected, self._hidden = 0, self._hidden_at(pc, target)
         try:
             return bool(self._evaluate_in(text, self._depth))
         except BpfError:
             return True  # like gdb: a condition that cannot be evaluated stops
         finally:
             self._in_hook = False
+            self.selected, self._hidden = saved
 
     def _watch_hit(self, pc: int) -> Stop | None:
         for wp in self.watchpoints.values():
@@ -330,7 +366,7 @@ class Debugger:
     def _start(self) -> None:
         self._kill()
         self._reset_data()
-        self._frames, self._depth = [], 0
+        self._frames, self._depth, self._hidden = [], 0, 0
         guest = _Guest(threading.Thread(target=self._guest_main, name="bpfvm-debug", daemon=True))
         self._guest = guest
         for wp in self.watchpoints.values():
@@ -356,6 +392,8 @@ class Debugger:
 
     def _run_program(self) -> int:
         vm, program = self.vm, self.program
+        if self.runner is not None:
+            return int(self.runner())
         entry = self.entry or ("main" if "main" in program.functions and not self.args and self.mem is None
                                else None)
         if entry == "main":
@@ -438,7 +476,14 @@ class Debugger:
         return self._resume(_Mode("stepi"))
 
     def step(self) -> Stop:
-        """Run to the next source line, entering calls (gdb ``step``)."""
+        """Run to the next source line, entering calls (gdb ``step``).  At the entry of an
+        inlined call that is not shown yet, show its frame instead, without running."""
+        self._need_stop()
+        if self._hidden and self.stop is not None and self.stop.alive:
+            self._hidden -= 1
+            self.selected = 0
+            self.stop = Stop("step", self._frame_location(self._frames[self._depth][0], self._hidden))
+            return self.stop
         return self._line_step("step")
 
     def next(self) -> Stop:
@@ -448,12 +493,21 @@ class Debugger:
     def _line_step(self, kind: str) -> Stop:
         self._need_stop()
         pc = self._frames[self._depth][0]
-        return self._resume(_Mode(kind, self._depth, self.lines.get(pc)))
+        line = self.lines.get(pc)
+        if self._hidden:  # the line being stepped is the call site of the hidden inlined calls
+            shown = self._frame_location(pc, self._hidden)
+            line = (shown.file, shown.line)
+        nesting = len(self._chain(pc)) - self._hidden
+        return self._resume(_Mode(kind, self._depth, line, nesting=nesting))
 
     def finish(self) -> Stop:
-        """Run until the selected frame returns; the stop's ``value`` is the returned r0."""
+        """Run until the selected frame returns; the stop's ``value`` is the returned r0 (None
+        for the frame of an inlined call: it has no return of its own)."""
         self._need_stop()
         depth = self._selected_depth()
+        call = self._selected_call()
+        if call is not None:
+            return self._resume(_Mode("finish-inline", depth, call=call))
         if depth == 0:
             raise DebuggerError('"finish" not meaningful in the outermost frame.')
         return self._resume(_Mode("finish", depth))
@@ -527,14 +581,23 @@ class Debugger:
         text = spec.strip()
         if text.startswith("*"):
             return (self._pc_spec(text[1:]),)
-        if text in self.info.functions:
-            return (self.info.functions[text].body,)
+        if text in self.info.functions or self.info.inlined_calls(text):
+            return self._function_pcs(text)
         file, sep, line = text.rpartition(":")
         if not line.isdigit():
             raise DebuggerError(f'Function "{text}" not defined.')
         if not sep:
             file = self.location.file if self.started else self.default_file()
         return self._line_pcs(file, int(line))
+
+    def _function_pcs(self, name: str) -> tuple[int, ...]:
+        """Where ``break NAME`` stops: after the prologue of the out-of-line function (if there
+        is one) and at the entry of each inlined instance, as gdb places its locations."""
+        pcs = {call.entry for call in self.info.inlined_calls(name)}
+        func = self.info.functions.get(name)
+        if func is not None:
+            pcs.add(func.body)
+        return tuple(sorted(pcs))
 
     def _pc_spec(self, text: str) -> int:
         try:
@@ -577,10 +640,37 @@ class Debugger:
         return tuple(sorted(per_function.values()))
 
     # -- state --------------------------------------------------------------------------------------
-    def location_of(self, pc: int) -> Location:
-        """The source position and function of slot ``pc``."""
-        file, line = self.lines.get(pc, ("", 0))
-        return Location(file, line, self.program.function_at(pc).name, pc)
+    def location_of(self, pc: int, function: str | None = None) -> Location:
+        """The source position and function of slot ``pc``: the innermost inlined call there, or
+        with ``function``, the frame of that function (an inlined call of it) if it holds ``pc``."""
+        return self._frame_location(pc, self._hidden_at(pc, function) if function else 0)
+
+    def _frame_location(self, pc: int, level: int, chain: list[InlinedCall] | None = None) -> Location:
+        """Where the ``level``-th frame at slot ``pc`` is, counting from the innermost inlined call
+        there (``level == len(chain)``: the out-of-line function): an inlined call's caller is at
+        the call site."""
+        chain = self._chain(pc) if chain is None else chain
+        name = chain[level].name if level < len(chain) else self.program.function_at(pc).name
+        if level == 0:
+            file, line = self.lines.get(pc, ("", 0))
+        else:
+            file, line = chain[level - 1].call_file, chain[level - 1].call_line
+        return Location(file, line, name, pc)
+
+    def _chain(self, pc: int) -> list[InlinedCall]:
+        """The inlined calls whose code holds slot ``pc``, innermost first."""
+        func = self._function_info(pc)
+        return func.inline_chain(pc) if func is not None else []
+
+    def _hidden_at(self, pc: int, target: str | None) -> int:
+        """How many innermost inlined calls at ``pc`` are entered exactly there and so not shown
+        yet — all of them, or down to the one of function ``target`` (a breakpoint's)."""
+        hidden = 0
+        for call in self._chain(pc):
+            if call.entry != pc or call.name == target:
+                break
+            hidden += 1
+        return hidden
 
     @property
     def location(self) -> Location:
@@ -607,7 +697,7 @@ class Debugger:
                 stop.alive and not self._running()):
             raise DebuggerError("No stack.")
         out: list[Frame] = []
-        for level, depth in enumerate(self._levels()):
+        for level, (depth, k) in enumerate(self._levels()):
             if depth is None:  # the intrinsic that the next inner frame was called from
                 pc = self._caller_pc(out)
                 out.append(Frame(level, Location("", 0, self.program.externs[pc], pc), (), intrinsic=True))
@@ -617,16 +707,21 @@ class Debugger:
                 values = tuple(self._regs)
             else:
                 values = (*regs, r10)
-            out.append(Frame(level, self.location_of(pc), values))
+            chain = self._chain(pc)
+            out.append(Frame(level, self._frame_location(pc, k, chain), values, inlined=k < len(chain)))
         return out
 
-    def _levels(self) -> list[int | None]:
-        """Frame level → call depth (None: an intrinsic between a guest callback and its caller)."""
-        out: list[int | None] = []
+    def _levels(self) -> list[tuple[int | None, int]]:
+        """Frame level → (call depth, inline level): the depth is None for an intrinsic between
+        a guest callback and its caller; the inline level counts the inlined calls at that
+        depth's pc from the innermost (their number: the out-of-line function's own frame)."""
+        out: list[tuple[int | None, int]] = []
         for depth in range(self._depth, -1, -1):
-            if depth < self._depth and self._frames[depth][0] in self.program.externs:
-                out.append(None)
-            out.append(depth)
+            pc = self._frames[depth][0]
+            if depth < self._depth and pc in self.program.externs:
+                out.append((None, 0))
+            first = self._hidden if depth == self._depth else 0
+            out.extend((depth, k) for k in range(first, len(self._chain(pc)) + 1))
         return out
 
     def _caller_pc(self, inner: list[Frame]) -> int:
@@ -639,10 +734,25 @@ class Debugger:
         if not self._frames:
             return self._depth
         levels = self._levels()
-        depth = levels[self.selected] if self.selected < len(levels) else None
+        depth = levels[self.selected][0] if self.selected < len(levels) else None
         if depth is None:
             raise DebuggerError("No symbol table info available (the frame is an intrinsic).")
         return depth
+
+    def _selected_call(self) -> InlinedCall | None:
+        """The inlined call whose frame is selected (None: an out-of-line function's frame)."""
+        return self._scope_call(self._selected_depth())
+
+    def _scope_call(self, depth: int) -> InlinedCall | None:
+        """The inlined call whose variables are in scope at call depth ``depth``: the selected
+        frame's if it is at that depth, else the innermost one shown there."""
+        if not self._frames:
+            return None
+        levels = self._levels()
+        selected = levels[self.selected] if self.selected < len(levels) else (None, 0)
+        k = selected[1] if selected[0] == depth else (self._hidden if depth == self._depth else 0)
+        chain = self._chain(self._frames[depth][0])
+        return chain[k] if k < len(chain) else None
 
     def select(self, level: int) -> Frame:
         """Select frame ``level`` for registers and variables (gdb ``frame N``)."""
@@ -694,9 +804,34 @@ class Debugger:
             if not self._has_stack():
                 raise DebuggerError("No registers.")
             return self._frame_regs(depth)[index] if index is not None else self._frames[depth][0]
+        if "->" in name or "." in name:
+            return self._member_value(name, depth)
         value = self.variable(name, depth=depth)
         if value is None:
             raise ExprError(f'No symbol "{name}" in current context.')
+        return value
+
+    def _member_value(self, path: str, depth: int) -> int:
+        """The value of ``base->member.member…`` (DWARF member offsets and types); a struct or
+        array member's value is its address, as for variables."""
+        parts = re.split(r"\s*(->|\.)\s*", path.strip())
+        base = parts[0]
+        found = [v for v in self._visible(depth) if v.name == base] if self._frames else []
+        vtype = found[-1].type if found else self.info.globals.get(base)
+        value = self._name_value(base, depth)
+        for op, name in zip(parts[1::2], parts[2::2]):
+            record = vtype.pointee() if op == "->" and vtype is not None else vtype
+            if record is None or record.kind != "struct":
+                what = "a pointer to a struct or union" if op == "->" else "a struct or union"
+                raise ExprError(f"{path}: the left of {op}{name} is not {what}")
+            member = record.member(name)
+            if member is None:
+                raise ExprError(f"There is no member named {name}.")
+            offset, vtype = member
+            address = (value + offset) & _M64
+            size = vtype.size if vtype.size in (1, 2, 4, 8) else 8
+            value = address if vtype.kind in ("struct", "array") else \
+                _convert(self.vm.memory.load(address, size), vtype, size)
         return value
 
     def _frame_regs(self, depth: int) -> list[int]:
@@ -718,7 +853,8 @@ class Debugger:
         func = self._function_info(pc)
         if func is None:
             return []
-        return [v for v in func.variables if v.visible(pc)]
+        call = self._scope_call(depth)
+        return [v for v in (call.variables if call is not None else func.variables) if v.visible(pc)]
 
     def _function_info(self, pc: int) -> FunctionInfo | None:
         return self.info.functions.get(self.program.function_at(pc).name)
@@ -842,9 +978,21 @@ class Debugger:
                 stack.append(args[0])
             elif name == "DW_OP_plus_uconst" and stack:
                 stack.append((stack.pop() + args[0]) & _M64)
-            elif name in ("DW_OP_plus", "DW_OP_minus") and len(stack) > 1:
+            elif name in _DW_BINARY and len(stack) > 1:
                 b, a = stack.pop(), stack.pop()
-                stack.append((a + b if name == "DW_OP_plus" else a - b) & _M64)
+                result = _DW_BINARY[name](a, b)
+                if result is None:
+                    return None
+                stack.append(result & _M64)
+            elif name in ("DW_OP_neg", "DW_OP_not") and stack:
+                top = stack.pop()
+                stack.append((-top if name == "DW_OP_neg" else ~top) & _M64)
+            elif name == "DW_OP_dup" and stack:
+                stack.append(stack[-1])
+            elif name == "DW_OP_drop" and stack:
+                stack.pop()
+            elif name == "DW_OP_swap" and len(stack) > 1:
+                stack[-1], stack[-2] = stack[-2], stack[-1]
             elif name == "DW_OP_stack_value" and stack:
                 return "value", stack[-1] & _M64
             elif name == "DW_OP_piece":
@@ -896,6 +1044,36 @@ class _Registers:
 
     def __repr__(self) -> str:
         return " ".join(f"r{i}={v:#x}" for i, v in enumerate(self._values()))
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >> 63 else value
+
+
+def _dw_div(a: int, b: int) -> int | None:
+    """DW_OP_div: signed division truncating toward zero (DWARF 5 §2.5.1.4); None for b = 0."""
+    sa, sb = _signed(a), _signed(b)
+    if sb == 0:
+        return None
+    q = abs(sa) // abs(sb)
+    return -q if (sa < 0) != (sb < 0) else q
+
+
+#: The binary DWARF stack operations (DWARF 5 §2.5.1.4) on 64-bit generic values: a is the
+#: second entry, b the top; None: the value cannot be computed.
+_DW_BINARY: dict[str, Callable[[int, int], int | None]] = {
+    "DW_OP_plus": lambda a, b: a + b,
+    "DW_OP_minus": lambda a, b: a - b,
+    "DW_OP_mul": lambda a, b: a * b,
+    "DW_OP_div": _dw_div,
+    "DW_OP_mod": lambda a, b: a % b if b else None,
+    "DW_OP_and": lambda a, b: a & b,
+    "DW_OP_or": lambda a, b: a | b,
+    "DW_OP_xor": lambda a, b: a ^ b,
+    "DW_OP_shl": lambda a, b: a << b if b < 64 else 0,
+    "DW_OP_shr": lambda a, b: a >> b,
+    "DW_OP_shra": lambda a, b: _signed(a) >> min(b, 63),
+}
 
 
 def _register(name: str) -> int | None:

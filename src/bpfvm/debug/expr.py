@@ -2,7 +2,8 @@
 
 The grammar is a subset of C expressions over integers (C11 §6.5, with C's precedence): decimal,
 hex and octal literals; names (registers ``r0``..``r10`` or ``$r1``, ``pc``, variables of the
-selected frame, globals); unary ``- + ~ !`` and ``&name`` (the address of a variable in memory);
+selected frame, globals), with member paths ``ctx->data_end``, ``s.field``, ``p->a.b``; unary
+``- + ~ !`` and ``&name`` (the address of a variable in memory);
 binary ``* / % + - << >> < <= > >= == != & ^ | && ||``; parentheses.  Division and remainder
 truncate toward zero as in C; a comparison of a register's u64 with a negative literal compares
 it as signed.  A small precedence-climbing parser evaluates the text directly — never ``eval``.
@@ -64,7 +65,7 @@ _BINARY: dict[str, tuple[int, Callable[[int, int], int]]] = {
 _UNARY: dict[str, Callable[[int], int]] = {
     "-": operator.neg, "+": operator.pos, "~": operator.invert, "!": lambda a: int(not a),
 }
-_TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)|(\$?[A-Za-z_]\w*)"
+_TOKEN = re.compile(r"\s*(?:(0[xX][0-9a-fA-F]+|\d+)|(\$?[A-Za-z_]\w*(?:\s*(?:->|\.)\s*[A-Za-z_]\w*)*)"
                     r"|(\|\||&&|==|!=|<=|>=|<<|>>|[-+*/%<>&|^!~()]))")
 
 

@@ -4,7 +4,11 @@ Reads, with pyelftools (which applies the object's relocations, so addresses are
 their code section): the line table *rows* (``is_stmt`` and ``prologue_end`` flags kept — the
 stepping and breakpoint rules of gdb depend on them), every ``DW_TAG_subprogram`` with its
 parameters and local variables (nested lexical blocks included), their types and locations
-(single expressions, location lists, constant values).
+(single expressions, location lists, constant values), and every ``DW_TAG_inlined_subroutine``
+(DWARF 5 §3.3.8.2: the concrete instance of an inlined call — its code ranges, its call site
+``DW_AT_call_file``/``DW_AT_call_line``, its own parameters and locals, which take their names
+and types from the abstract instance named by ``DW_AT_abstract_origin``), nested as the calls
+were, so that a debugger can show inlined calls as frames of their own.
 
 Addresses become instruction slots of the :class:`~bpfvm.program.Program` by the function they
 belong to: a subprogram named ``f`` whose code starts at section offset ``low`` maps offset
@@ -17,14 +21,16 @@ rows instead — each record names the source file and also carries the text of 
 
 from __future__ import annotations
 
+import bisect
 import io
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..errors import ProgramError
 from ..program import Program
 
-__all__ = ["DebugInfo", "FunctionInfo", "Row", "TypeInfo", "Variable", "read_debug_info"]
+__all__ = ["DebugInfo", "FunctionInfo", "InlinedCall", "Row", "TypeInfo", "Variable", "read_debug_info"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +52,32 @@ class TypeInfo:
     name: str
     size: int
     kind: str
+    #: The DWARF DIE it was read from (pointers: for their target; structs: for members).
+    die: Any = field(default=None, compare=False, repr=False)
+
+    def pointee(self) -> TypeInfo | None:
+        """What a pointer points to (None: not a pointer, or ``void *``)."""
+        if self.kind != "pointer" or self.die is None or "DW_AT_type" not in self.die.attributes:
+            return None
+        return _describe(self.die.get_DIE_from_attribute("DW_AT_type"))
+
+    def member(self, name: str) -> tuple[int, TypeInfo] | None:
+        """(byte offset, type) of member ``name`` of a struct or union, looking into anonymous
+        members; None if there is none (or this is no struct)."""
+        if self.kind != "struct" or self.die is None:
+            return None
+        for child in self.die.iter_children():
+            if child.tag != "DW_TAG_member" or "DW_AT_type" not in child.attributes:
+                continue
+            location = child.attributes.get("DW_AT_data_member_location")
+            offset = int(location.value) if location is not None and isinstance(location.value, int) else 0
+            mtype = _describe(child.get_DIE_from_attribute("DW_AT_type"))
+            if "DW_AT_name" in child.attributes:
+                if _name(child) == name:
+                    return offset, mtype
+            elif (inner := mtype.member(name)) is not None:
+                return offset + inner[0], inner[1]
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +108,32 @@ class Variable:
         return None
 
 
+@dataclass(eq=False, slots=True)
+class InlinedCall:
+    """One inlined instance of function ``name``: the slot ranges ``[lo, hi)`` of its code,
+    where it was called from (``call_file:call_line``, in the code of ``parent`` — the enclosing
+    inlined call — or of the out-of-line ``function`` when ``parent`` is None), the slot the call
+    enters at (``DW_AT_entry_pc``, else the start of its first range: gdb's breakpoint address),
+    and its own parameters and locals."""
+
+    name: str
+    function: str
+    ranges: tuple[tuple[int, int], ...]
+    call_file: str
+    call_line: int
+    entry: int
+    parent: InlinedCall | None = None
+    variables: list[Variable] = field(default_factory=list)
+
+    def __contains__(self, pc: object) -> bool:
+        return isinstance(pc, int) and any(lo <= pc < hi for lo, hi in self.ranges)
+
+    @property
+    def nesting(self) -> int:
+        """How many inlined calls enclose this one (0: it sits in the out-of-line function)."""
+        return 0 if self.parent is None else self.parent.nesting + 1
+
+
 @dataclass(slots=True)
 class FunctionInfo:
     """A function's debug facts: declaration, the slot after its prologue, its variables."""
@@ -91,6 +149,12 @@ class FunctionInfo:
     #: object's offset plus the stack size, from r10).
     frame: int = 0
     variables: list[Variable] = field(default_factory=list)
+    #: Every inlined call in the function's code, at any nesting, outer ones first.
+    inlined: list[InlinedCall] = field(default_factory=list)
+
+    def inline_chain(self, pc: int) -> list[InlinedCall]:
+        """The inlined calls whose code holds slot ``pc``, innermost first."""
+        return sorted((c for c in self.inlined if pc in c), key=lambda c: -c.nesting)
 
 
 @dataclass
@@ -114,9 +178,16 @@ class DebugInfo:
         """Every source file the rows mention."""
         return {r.file for r in self.rows}
 
+    def inlined_calls(self, name: str) -> list[InlinedCall]:
+        """Every inlined instance of function ``name``, in slot order."""
+        calls = [c for f in self.functions.values() for c in f.inlined if c.name == name]
+        return sorted(calls, key=lambda c: c.entry)
 
-def read_debug_info(data: bytes, program: Program) -> DebugInfo:
-    """Read the DWARF of the ELF object ``data`` that ``program`` was loaded from.
+
+def read_debug_info(data: bytes | Sequence[bytes], program: Program) -> DebugInfo:
+    """Read the DWARF of the ELF object ``data`` that ``program`` was loaded from — or of each
+    object of a sequence that :func:`bpfvm.linker.link_programs` linked, in link order, into
+    ``program``.
 
     Debug information pyelftools cannot parse gives what could be read before the problem.
     """
@@ -124,17 +195,50 @@ def read_debug_info(data: bytes, program: Program) -> DebugInfo:
     for name, func in program.functions.items():
         info.functions[name] = FunctionInfo(name, func.start, func.end, body=func.start,
                                             frame=_frame_size(program.function_insns(func)))
+    if isinstance(data, bytes | bytearray):
+        _read_object(bytes(data), program, info, None)
+        return info
+    for obj, names in _linked_names(list(data), program):
+        _read_object(obj, program, info, names)
+    info.rows.sort(key=lambda r: r.pc)
+    _bodies(info)
+    return info
+
+
+def _read_object(data: bytes, program: Program, info: DebugInfo, names: dict[str, str] | None) -> None:
+    """Add one object's debug facts; ``names``: its function names → the linked program's (None:
+    ``program`` is this object alone)."""
     from elftools.elf.elffile import ELFFile
 
     try:
         elf = ELFFile(io.BytesIO(data))
-        if elf.get_section_by_name(".debug_line") is None:
+        arch = elf.get_machine_arch()
+        elf.get_machine_arch = lambda: arch  # type: ignore[method-assign]  # asked once per relocation
+        if elf.get_section_by_name(".debug_line") is None and names is None:
             _btf_lines(elf, program, info)
         if elf.has_dwarf_info():
-            _Reader(elf.get_dwarf_info(), program, info).read()
-    except Exception:  # noqa: BLE001 - malformed debug information must not stop a debugging session
-        return info
-    return info
+            _Reader(elf.get_dwarf_info(), program, info, names).read()
+    except Exception:  # noqa: BLE001, S110 - malformed debug information must not stop a debugging session
+        pass
+
+
+def _linked_names(objects: list[bytes], program: Program) -> Iterator[tuple[bytes, dict[str, str]]]:
+    """Each object with the names its functions got in the linked ``program``: objects are laid
+    out one after another in link order (static functions may have been renamed)."""
+    from ..elf import load
+
+    base = 0
+    for data in objects:
+        part = load(data)
+        names = {}
+        for name, func in part.functions.items():
+            try:
+                names[name] = program.function_at(base + func.start).name
+            except ProgramError:  # not one of the objects program was linked from
+                continue
+        yield data, names
+        if part.insns:
+            base += part.insns[-1].pc + part.insns[-1].width
 
 
 def _btf_lines(elf: Any, program: Program, info: DebugInfo) -> None:
@@ -197,10 +301,13 @@ def _fold(info: DebugInfo, program: Program) -> None:
 class _Reader:
     """Walks the compile units of one object, filling a :class:`DebugInfo`."""
 
-    def __init__(self, dwarf: Any, program: Program, info: DebugInfo) -> None:
+    def __init__(self, dwarf: Any, program: Program, info: DebugInfo,
+                 names: dict[str, str] | None = None) -> None:
         self.dwarf = dwarf
         self.program = program
         self.info = info
+        self.names = names
+        self.row_pcs = {r.pc for r in info.rows}  #: slots that have rows already
         self.lowpcs: dict[str, int] = {}
         self.types: dict[int, TypeInfo] = {}
 
@@ -215,8 +322,9 @@ class _Reader:
                 elif die.tag == "DW_TAG_variable" and "DW_AT_name" in die.attributes:
                     self.info.globals[_name(die)] = self._type(die)
             self._lines(cu)
-        self.info.rows.sort(key=lambda r: r.pc)
-        _bodies(self.info)
+        if self.names is None:  # one object: finish here (read_debug_info does it for several)
+            self.info.rows.sort(key=lambda r: r.pc)
+            _bodies(self.info)
 
     # -- addresses ----------------------------------------------------------------------------
     def _low(self, cu: Any, die: Any) -> int | None:
@@ -241,7 +349,9 @@ class _Reader:
     # -- functions and variables ----------------------------------------------------------------
     def _subprogram(self, die: Any) -> None:
         span = self._span(die)
-        name = _name(die)
+        name = _name(die) if "DW_AT_name" in die.attributes else ""
+        if self.names is not None:
+            name = self.names.get(name, "")
         func = self.info.functions.get(name)
         if span is None or func is None:
             return
@@ -252,15 +362,40 @@ class _Reader:
         scope = (func.start, func.end)
         self._scope(die, func, span[0], (scope,))
 
-    def _scope(self, die: Any, func: FunctionInfo, low: int, scopes: tuple[tuple[int, int], ...]) -> None:
+    def _scope(self, die: Any, func: FunctionInfo, low: int, scopes: tuple[tuple[int, int], ...],
+               inline: InlinedCall | None = None) -> None:
+        """Read the variables of a function, lexical block or inlined call ``die`` (into
+        ``inline``'s variables when inside an inlined call), and the inlined calls in it."""
+        owner = inline.variables if inline is not None else func.variables
         for child in die.iter_children():
-            named = "DW_AT_name" in child.attributes
-            if child.tag in ("DW_TAG_formal_parameter", "DW_TAG_variable") and named:
+            if child.tag in ("DW_TAG_formal_parameter", "DW_TAG_variable") and self._named(child):
                 var = self._variable(child, func, low, scopes)
                 if var is not None:
-                    func.variables.append(var)
+                    owner.append(var)
             elif child.tag == "DW_TAG_lexical_block":
-                self._scope(child, func, low, self._block(child, func, low) or scopes)
+                self._scope(child, func, low, self._block(child, func, low) or scopes, inline)
+            elif child.tag == "DW_TAG_inlined_subroutine":
+                call = self._inlined(child, func, low, inline)
+                if call is not None:
+                    func.inlined.append(call)
+                    self._scope(child, func, low, call.ranges, call)
+
+    def _named(self, die: Any) -> bool:
+        return "DW_AT_name" in die.attributes or "DW_AT_abstract_origin" in die.attributes
+
+    def _inlined(self, die: Any, func: FunctionInfo, low: int,
+                 parent: InlinedCall | None) -> InlinedCall | None:
+        ranges = self._block(die, func, low)
+        origin = _origin(die)
+        if not ranges or origin is None or "DW_AT_name" not in origin.attributes:
+            return None
+        entry_attr = die.attributes.get("DW_AT_entry_pc")
+        entry = ranges[0][0]
+        if entry_attr is not None and entry_attr.form == "DW_FORM_addr":
+            entry = self._slots(func, low, int(entry_attr.value), int(entry_attr.value))[0]
+        line = die.attributes.get("DW_AT_call_line")
+        return InlinedCall(_name(origin), func.name, ranges, self._file(die, "DW_AT_call_file"),
+                           int(line.value) if line is not None else 0, entry, parent)
 
     def _block(self, die: Any, func: FunctionInfo, low: int) -> tuple[tuple[int, int], ...]:
         span = self._span(die)
@@ -281,9 +416,12 @@ class _Reader:
 
     def _variable(self, die: Any, func: FunctionInfo, low: int,
                   scopes: tuple[tuple[int, int], ...]) -> Variable | None:
-        name, vtype = _name(die), self._type(die)
+        abstract = die if "DW_AT_name" in die.attributes else _origin(die)
+        if abstract is None or "DW_AT_name" not in abstract.attributes:
+            return None
+        name, vtype = _name(abstract), self._type(abstract)
         parameter = die.tag == "DW_TAG_formal_parameter"
-        const = die.attributes.get("DW_AT_const_value")
+        const = die.attributes.get("DW_AT_const_value") or abstract.attributes.get("DW_AT_const_value")
         if const is not None and isinstance(const.value, int):
             return Variable(name, vtype, scopes, const=const.value, parameter=parameter)
         attr = die.attributes.get("DW_AT_location")
@@ -317,9 +455,9 @@ class _Reader:
             cached = self.types[target.offset] = _describe(target)
         return cached
 
-    def _file(self, die: Any) -> str:
+    def _file(self, die: Any, attribute: str = "DW_AT_decl_file") -> str:
         program = self.dwarf.line_program_for_CU(self.cu)
-        attr = die.attributes.get("DW_AT_decl_file")
+        attr = die.attributes.get(attribute)
         if program is None or attr is None:
             return ""
         return _file_names(program, self.cu).get(attr.value, "")
@@ -340,8 +478,9 @@ class _Reader:
             high = low + 8 * (func.end - func.start)
             rows = [Row(func.start + (s.address - low) // 8, files.get(s.file, "?"), s.line, bool(s.is_stmt),
                         bool(s.prologue_end)) for s in sequence if low <= s.address < high]
-            if rows and self._agrees(rows) and not any(r.pc == rows[0].pc for r in self.info.rows):
+            if rows and self._agrees(rows) and rows[0].pc not in self.row_pcs:
                 self.info.rows.extend(rows)
+                self.row_pcs.update(r.pc for r in rows)
 
     def _agrees(self, rows: list[Row]) -> bool:
         lines = self.program.lines
@@ -350,9 +489,12 @@ class _Reader:
 
 
 def _bodies(info: DebugInfo) -> None:
-    """Each function's first slot after the prologue: gdb's breakpoint address for ``break f``."""
+    """Each function's first slot after the prologue: gdb's breakpoint address for ``break f``
+    (``info.rows`` sorted by pc; one binary search per function)."""
+    pcs = [r.pc for r in info.rows]
     for func in info.functions.values():
-        rows = [r for r in info.rows if func.start <= r.pc < func.end and r.line]
+        lo, hi = bisect.bisect_left(pcs, func.start), bisect.bisect_left(pcs, func.end)
+        rows = [r for r in info.rows[lo:hi] if r.line]
         marked = [r.pc for r in rows if r.prologue_end]
         if marked:
             func.body = marked[0]
@@ -427,18 +569,28 @@ def _describe(die: Any) -> TypeInfo:
         kind = _ENCODINGS.get(encoding, "other")
         return TypeInfo(name, size, kind)
     if die.tag == "DW_TAG_pointer_type":
-        return TypeInfo(name or "pointer", 8, "pointer")
+        return TypeInfo(name or "pointer", 8, "pointer", die)
     if die.tag == "DW_TAG_enumeration_type":
         return TypeInfo(name or "enum", size, "signed")
     if die.tag == "DW_TAG_array_type":
         return TypeInfo(name or "array", size, "array")
     if die.tag in ("DW_TAG_structure_type", "DW_TAG_union_type"):
-        return TypeInfo(name or "struct", size, "struct")
+        return TypeInfo(name or "struct", size, "struct", die)
     return TypeInfo(name or die.tag, size, "other")
 
 
 #: DW_ATE_* base type encodings → TypeInfo.kind.
 _ENCODINGS = {2: "bool", 4: "float", 5: "signed", 6: "signed", 7: "unsigned", 8: "unsigned"}
+
+
+def _origin(die: Any) -> Any:
+    """The abstract instance a concrete DIE refers to (``DW_AT_abstract_origin``), followed to
+    its end, or None."""
+    seen = 0
+    while "DW_AT_abstract_origin" in die.attributes and seen < 8:
+        die = die.get_DIE_from_attribute("DW_AT_abstract_origin")
+        seen += 1
+    return die if seen else None
 
 
 def _name(die: Any) -> str:

@@ -355,7 +355,7 @@ class DebuggerApp(App[None]):
             self.query_one("#memory", Static).update("")
             return
         lines = [f"{name} = {'<optimized out>' if v is None else v}" for name, v in local_vars.items()]
-        info = dbg.info.functions.get(frame.location.function)
+        info = dbg.info.functions.get(dbg.program.function_at(frame.location.pc).name)
         size = max(info.frame if info is not None else 0, 16)
         top = frame.regs[10]
         data = dbg.read(top - size, size)

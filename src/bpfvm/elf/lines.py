@@ -40,16 +40,19 @@ class DebugInfoWarning(UserWarning):
     """Debug information was present but could not be read; the program loads without it."""
 
 
-def read_lines(data: bytes, obj: ObjectFile, bases: dict[int, int], pcs: set[int]) -> dict[int, _Where]:
+def read_lines(data: bytes, obj: ObjectFile, bases: dict[int, int], pcs: set[int], *,
+               line_zero: bool = False) -> dict[int, _Where]:
     """Map instruction slots (in ``pcs``) to ``(file, line)``; ``bases`` maps code section index → base slot.
 
-    Returns an empty mapping when the object has no ``.debug_line``.
+    With ``line_zero``, rows of line 0 map their instructions to ``(file, 0)`` instead of the
+    line before (what ``llvm-objdump -S`` needs: it prints nothing there, but prints the line
+    again after).  Returns an empty mapping when the object has no ``.debug_line``.
     """
     section = obj.section_named(".debug_line")
     if section is None:
         return {}
     try:
-        lines = _read(data, obj, section.relocations, bases)
+        lines = _read(data, obj, section.relocations, bases, line_zero)
     except _DWARF_ERRORS as exc:
         warnings.warn(f"{obj.path}: cannot read .debug_line, no line information: {exc}",
                       DebugInfoWarning, stacklevel=3)
@@ -57,7 +60,8 @@ def read_lines(data: bytes, obj: ObjectFile, bases: dict[int, int], pcs: set[int
     return {pc: where for pc, where in lines.items() if pc in pcs}
 
 
-def _read(data: bytes, obj: ObjectFile, relocs: list[Relocation], bases: dict[int, int]) -> dict[int, _Where]:
+def _read(data: bytes, obj: ObjectFile, relocs: list[Relocation], bases: dict[int, int],
+          line_zero: bool = False) -> dict[int, _Where]:
     # Not relocated: applying every relocation of every DWARF section costs pyelftools ~0.3 s per
     # object, and what is read here needs none.  The sequences' addresses are matched to their
     # relocations below; string offsets (DW_FORM_strp/line_strp, .debug_str_offsets) are
@@ -78,12 +82,12 @@ def _read(data: bytes, obj: ObjectFile, relocs: list[Relocation], bases: dict[in
             if len(bases) != 1:
                 continue
             sections = [next(iter(bases))] * len(sequences)
-        _add_rows(lines, entries, iter(sections), bases, _file_names(program, cu))
+        _add_rows(lines, entries, iter(sections), bases, _file_names(program, cu), line_zero)
     return lines
 
 
 def _add_rows(lines: dict[int, _Where], entries: list[Any], sections: Any, bases: dict[int, int],
-              files: dict[int, str]) -> None:
+              files: dict[int, str], line_zero: bool = False) -> None:
     """Fill ``lines`` from the rows of a line program, sequence by sequence."""
     base: int | None = None
     previous: Any = None
@@ -99,7 +103,7 @@ def _add_rows(lines: dict[int, _Where], entries: list[Any], sections: Any, bases
             for address in range(previous.address, state.address, 8):
                 lines[base + address // 8] = where
         previous = None if state.end_sequence else state
-        if state.line:
+        if state.line or (line_zero and not state.end_sequence):
             where = (files.get(state.file, "?"), state.line)
         elif state.end_sequence:
             where = None

@@ -145,6 +145,11 @@ class TestRunResult:
     duration_ns: int
     data_out: bytes
     ctx_out: bytes
+    #: The kernel's error when ``test_run(check=False)`` (0: none; ``ENOSPC`` still ran).
+    errno: int = 0
+    #: The full sizes of the outputs, as the kernel reports them (beyond a small buffer).
+    data_size_out: int = 0
+    ctx_size_out: int = 0
 
 
 @dataclass(frozen=True)
@@ -285,14 +290,15 @@ def prog_load(insns: bytes, prog_type: int, *, license: str = "GPL", log_level: 
 
 
 def test_run(fd: int, *, data_in: bytes = b"", ctx_in: bytes | None = None, repeat: int = 1,
-             data_size_out: int | None = None, ctx_size_out: int = 0) -> TestRunResult:
+             data_size_out: int | None = None, ctx_size_out: int = 0, flags: int = 0,
+             check: bool = True) -> TestRunResult:
     """Run a loaded program once (or ``repeat`` times) with ``BPF_PROG_TEST_RUN``.
 
     ``data_out`` gets ``data_size_out`` bytes of room (default: the input plus 4 KiB, none
     without input).  With ``ctx_size_out`` 0 the returned ``ctx_out`` is the ``ctx_in`` buffer as
     the kernel left it (syscall programs write their context back there).  ``repeat`` 1 is sent
     as 0, which every program type reads as "once" and syscall programs require.
-    Raises :class:`KernelError`.
+    Raises :class:`KernelError`, unless ``check`` is false: then the result carries the errno.
     """
     if data_size_out is None:
         data_size_out = len(data_in) + 4096 if data_in else 0
@@ -303,16 +309,17 @@ def test_run(fd: int, *, data_in: bytes = b"", ctx_in: bytes | None = None, repe
     attr = _TestRunAttr(prog_fd=fd, data_size_in=len(data_in), data_size_out=data_size_out,
                         data_in=_addr(data), data_out=_addr(out), repeat=repeat if repeat > 1 else 0,
                         ctx_size_in=len(ctx_in or b""), ctx_size_out=ctx_size_out, ctx_in=_addr(ctx),
-                        ctx_out=_addr(ctx_out))
+                        ctx_out=_addr(ctx_out), flags=flags)
     _, err = _bpf(_PROG_TEST_RUN, attr)
-    if err:
+    if err and check:
         raise KernelError("BPF_PROG_TEST_RUN", err)
-    data_bytes = out.raw[:attr.data_size_out] if out is not None else b""
+    data_bytes = out.raw[:min(attr.data_size_out, data_size_out)] if out is not None else b""
     if ctx_out is not None:
-        ctx_bytes = ctx_out.raw[:attr.ctx_size_out]
+        ctx_bytes = ctx_out.raw[:min(attr.ctx_size_out, ctx_size_out)]
     else:
         ctx_bytes = ctx.raw if ctx is not None else b""
-    return TestRunResult(attr.retval, attr.duration, data_bytes, ctx_bytes)
+    return TestRunResult(attr.retval, attr.duration, data_bytes, ctx_bytes, err, attr.data_size_out,
+                         attr.ctx_size_out)
 
 
 def close(fd: int) -> None:

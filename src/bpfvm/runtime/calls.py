@@ -88,9 +88,13 @@ def nested_target(functions: Mapping[int, Any], address: int, state: RunState, l
 
 def check_helpers(program: Program, helpers: Mapping[int, Helper]) -> None:
     """Raise :class:`ProgramError` (with the pc) for a call to a helper id not in ``helpers``:
-    the message names the kernel helper of that id, if there is one, and says bpfvm lacks it."""
+    the message names the kernel helper of that id, if there is one, and says bpfvm lacks it.
+
+    Instructions poisoned by CO-RE (``program.core_poison``) are exempt: they trap when reached.
+    """
     for insn in program.insns:
-        if insn.spec.op == "call" and insn.pc not in program.externs and insn.imm not in helpers:
+        if insn.spec.op == "call" and insn.pc not in program.externs and insn.imm not in helpers \
+                and insn.pc not in program.core_poison:
             raise ProgramError(_missing_helper(insn.imm), insn.pc)
 
 

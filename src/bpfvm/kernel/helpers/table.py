@@ -18,7 +18,7 @@ from .proto import Proto, parse_arg, parse_ret
 from .prototypes import PROTOTYPES
 from .registry import IMPLEMENTATIONS, Impl
 
-__all__ = ["BY_NAME", "HELPERS", "PROGRAM_TYPES", "Helper", "helper"]
+__all__ = ["BY_NAME", "FROM_SOURCES", "HELPERS", "PROGRAM_TYPES", "Helper", "helper"]
 
 #: ``enum bpf_prog_type``: name → number.
 PROGRAM_TYPES: Mapping[str, int] = MappingProxyType({
@@ -33,7 +33,7 @@ PROGRAM_TYPES: Mapping[str, int] = MappingProxyType({
 
 #: Helpers no program type the probe can load offers on this kernel (they need an attach target,
 #: a config option or a device): gpl_only and program types from the kernel sources.
-_UNPROBED: dict[str, tuple[bool, tuple[str, ...]]] = {
+FROM_SOURCES: dict[str, tuple[bool, tuple[str, ...]]] = {
     "probe_write_user": (True, ("KPROBE", "TRACEPOINT", "PERF_EVENT", "RAW_TRACEPOINT", "TRACING")),
     "override_return": (True, ("KPROBE",)),
     "bind": (False, ("CGROUP_SOCK_ADDR",)),
@@ -109,8 +109,8 @@ def _build() -> dict[int, Helper]:
         proto = Proto(parse_ret(ret), tuple(parse_arg(a) for a in args.split(", ") if a))
         types = frozenset(t for t, ids in allowed.items() if hid in ids)
         gpl_only = hid in gpl
-        if not types and short in _UNPROBED:
-            gpl_only, names = _UNPROBED[short]
+        if not types and short in FROM_SOURCES:
+            gpl_only, names = FROM_SOURCES[short]
             types = frozenset(names)
         name = "bpf_" + short
         table[hid] = Helper(hid, name, proto, gpl_only, types, IMPLEMENTATIONS.get(name))

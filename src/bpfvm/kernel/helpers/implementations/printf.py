@@ -2,10 +2,13 @@
 
 Follows kernel/bpf/helpers.c ``bpf_bprintf_prepare`` (which conversions a format may use, checked
 before anything is printed: ``%d %i %u %x %X`` with ``l``/``ll``, ``%c``, ``%s``, ``%%``, the
-``%p`` family ``%p %pK %px %pB %pks %pus %pI4 %pi4 %pI6 %pi6``; flags ``0 + - space`` and a
-width; every other byte of the format printable ASCII or space) and lib/vsprintf.c for the
-output.  Differences: ``%p``/``%pK`` print the value itself (the kernel hashes or hides it), and
-``%pB`` prints it in hex (bpfvm has no kernel symbols).
+``%p`` family ``%p %pK %px %pB %pS %ps %pks %pus %pI4 %pi4 %pI6 %pi6``; flags ``0 + - space``
+and a width, no precision; no ASCII control characters but whitespace) and
+lib/vsprintf.c for the output.  Differences: ``%p``/``%pK`` print the value itself as 16 hex
+digits (the kernel hashes or hides non-NULL pointers), and ``%pB``/``%pS``/``%ps`` print
+``0x…`` (the kernel's output for an address without a symbol: bpfvm has no kernel symbols).
+The kernel's verifier refuses a bad ``bpf_snprintf`` format at load; bpfvm returns -EINVAL
+when the call runs.
 """
 
 from __future__ import annotations
@@ -63,8 +66,10 @@ def _integer(value: int, conv: str, size: int, flags: str) -> str:
 
 
 def _pointer(env: KernelEnv, kind: str, value: int) -> str:
-    if kind in ("", "K", "x", "B"):
+    if kind in ("", "K", "x"):
         return f"{value:016x}"
+    if kind in ("B", "s", "S"):  # a symbol name; bpfvm has none, so the kernel's fallback
+        return f"{value:#x}"
     if kind in ("ks", "us"):
         return _string(env, value, user=kind == "us").decode("latin-1")
     size = 4 if kind[1] == "4" else 16
@@ -96,8 +101,8 @@ def _spec(fmt: bytes, i: int) -> tuple[int, str, int, str, str]:
         nxt = fmt[i + 1:i + 3].decode("latin-1")
         if nxt[:2] in ("ks", "us"):
             return i + 3, flags, width, "p", nxt[:2]
-        if nxt[:1] in ("", "K", "x", "B") or not nxt[:1].isalnum():
-            kind = nxt[:1] if nxt[:1] in ("K", "x", "B") else ""
+        if nxt[:1] in ("", "K", "x", "B", "s", "S") or not nxt[:1].isalnum():
+            kind = nxt[:1] if nxt[:1] in ("K", "x", "B", "s", "S") else ""
             return i + 1 + len(kind), flags, width, "p", kind
         if nxt in ("I4", "i4", "I6", "i6"):
             return i + 3, flags, width, "p", nxt
@@ -114,21 +119,30 @@ def _spec(fmt: bytes, i: int) -> tuple[int, str, int, str, str]:
     return i + 1, flags, width, c, str(size)
 
 
-def format_bprintf(env: KernelEnv, fmt: bytes, args: list[int]) -> str:
+#: %p conversions bpf_bprintf_prepare turns into strings before bstr_printf runs; bstr_printf
+#: counts such a string only while the output buffer has room (``if (str < end)``).
+_PREFORMATTED = frozenset({"I4", "i4", "I6", "i6", "B", "ks", "us"})
+
+
+def format_bprintf(env: KernelEnv, fmt: bytes, args: list[int], size: int | None = None) -> tuple[str, int]:
     """Format ``fmt`` (without its NUL) with ``args`` as the kernel's bpf_bprintf_prepare +
-    bstr_printf do.  Raises :class:`FormatError` where the kernel returns -EINVAL."""
+    bstr_printf do into a buffer of ``size`` bytes (None: unbounded): the text and the length
+    bstr_printf returns.  Raises :class:`FormatError` where the kernel returns -EINVAL."""
     out: list[str] = []
+    counted = 0
     i = used = 0
     while i < len(fmt):
         byte = fmt[i]
-        if byte >= 0x80 or not (0x20 <= byte < 0x7F or byte in b"\t\n\v\f\r"):
+        if byte < 0x80 and not (0x20 <= byte < 0x7F or byte in b"\t\n\v\f\r"):
             raise FormatError(f"byte {byte:#x} in the format")
         if byte != 0x25:  # '%'
             out.append(chr(byte))
+            counted += 1
             i += 1
             continue
         if fmt[i + 1:i + 2] == b"%":
             out.append("%")
+            counted += 1
             i += 2
             continue
         if used >= len(args):
@@ -137,14 +151,18 @@ def format_bprintf(env: KernelEnv, fmt: bytes, args: list[int]) -> str:
         value = args[used]
         used += 1
         if conv == "p":
-            out.append(_pad(_pointer(env, extra, value), flags, width, False))
+            text = _pad(_pointer(env, extra, value), flags, width, False)
+            if extra in _PREFORMATTED and size is not None and counted >= size:
+                continue  # nothing fits and bstr_printf does not count it
         elif conv == "c":
-            out.append(_pad(chr(value & 0xFF), flags, width, False))
+            text = _pad(chr(value & 0xFF), flags, width, False)
         elif conv == "s":
-            out.append(_pad(_string(env, value).decode("latin-1"), flags, width, False))
+            text = _pad(_string(env, value).decode("latin-1"), flags, width, False)
         else:
-            out.append(_pad(_integer(value, conv, int(extra), flags), flags, width, True))
-    return "".join(out)
+            text = _pad(_integer(value, conv, int(extra), flags), flags, width, True)
+        out.append(text)
+        counted += len(text)
+    return "".join(out), counted
 
 
 def _format(env: KernelEnv, fmt_addr: int, fmt_size: int, args: list[int]) -> str | int:
@@ -153,7 +171,7 @@ def _format(env: KernelEnv, fmt_addr: int, fmt_size: int, args: list[int]) -> st
     if end < 0:
         return -errno.EINVAL
     try:
-        return format_bprintf(env, raw[:end], args)
+        return format_bprintf(env, raw[:end], args, MAX_BUF)[0]
     except FormatError:
         return -errno.EINVAL
 
@@ -198,10 +216,9 @@ def snprintf(env: KernelEnv, out: int, size: int, fmt: int, data: int, data_len:
     if args is None:
         return -errno.EINVAL
     try:
-        text = format_bprintf(env, env.memory.cstring(fmt), args)
+        text, length = format_bprintf(env, env.memory.cstring(fmt), args, size)
     except FormatError:
         return -errno.EINVAL
-    encoded = text.encode("latin-1")
     if size:
-        env.memory.write(out, encoded[:size - 1] + b"\0")
-    return len(encoded) + 1
+        env.memory.write(out, text.encode("latin-1")[:size - 1] + b"\0")
+    return length + 1

@@ -15,6 +15,8 @@ _M64 = (1 << 64) - 1
 _BASE_MASK, _MAX_DIGITS = 0x1F, 63
 #: The kernel's isspace (lib/ctype.c: 0xA0 is a space too).
 _SPACE = frozenset(b" \t\n\v\f\r\xa0")
+#: The bases the kernel parses (0: from the prefix, as C's strtol).
+_BASES = frozenset({0, 8, 10, 16})
 
 
 def _fixup_radix(s: bytes, base: int) -> tuple[bytes, int]:
@@ -51,7 +53,7 @@ def _parse_integer(s: bytes, base: int) -> tuple[int, int, bool]:
 
 def parse_strtoull(buf: bytes, flags: int) -> tuple[int, int, bool]:
     """(bytes consumed or -errno, value, negative) as the kernel's ``__bpf_strtoull``."""
-    if not buf or flags & ~_BASE_MASK:
+    if not buf or flags & ~_BASE_MASK or flags not in _BASES:
         return -errno.EINVAL, 0, False
     i = 0
     while i < len(buf) and buf[i] in _SPACE:

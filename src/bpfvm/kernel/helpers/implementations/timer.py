@@ -100,12 +100,18 @@ def timer_cancel(env: KernelEnv, timer: int) -> int:
 
 
 def _element(env: KernelEnv, timer: Timer) -> tuple[int, int]:
-    """(key address, value address) of the map element holding ``timer``."""
-    locate = env.state.get("map_element_of")
-    if locate is not None:
-        found = locate(timer.map, timer.address)
-        if found is not None:
-            return int(found[0]), int(found[1])
+    """(key address, value address) of the map element holding ``timer`` (the key copied to the
+    map space's scratch page), else (0, the timer's address)."""
+    space = env.vm.map_space
+    binding = space.binding(timer.map) or space.containing(timer.address)
+    if binding is not None and binding.region is not None and timer.address in binding.region:
+        m = binding.map
+        for key, offset in m.prog_items(space.cpu):
+            value = binding.address(offset)
+            if value <= timer.address < value + m.value_size:
+                scratch = space.scratch()
+                env.memory.write(scratch, key)
+                return scratch, value
     return 0, timer.address
 
 
