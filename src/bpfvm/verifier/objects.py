@@ -1,9 +1,8 @@
 """Kernel programs inside an ELF object, ready for the verifier: what libbpf hands BPF_PROG_LOAD.
 
-Each executable section's first function (``SEC("xdp")`` …) is one program; its type comes
-from the section name as libbpf reads it (``socket``, ``xdp``, ``raw_tp/…``, ``tp/…``,
-``kprobe/…``, ``tc``, ``syscall`` …).  ``lddw`` relocations against maps become
-``BPF_PSEUDO_MAP_FD`` with a stand-in fd, and against global data sections
+Each function of an executable section (``SEC("xdp")`` …) is one program; its type comes from
+the section name by libbpf's rules (:func:`bpfvm.kernel.progtypes.section_type`).  ``lddw``
+relocations against maps become ``BPF_PSEUDO_MAP_FD`` with a stand-in fd, and against global data sections
 ``BPF_PSEUDO_MAP_VALUE`` of a one-element array map the size of the section, as libbpf
 creates them; the :class:`~.state.MapInfo` of each stand-in fd goes with the program.
 """
@@ -21,24 +20,6 @@ from .state import MapInfo
 
 __all__ = ["KernelProgram", "kernel_programs", "section_prog_type"]
 
-#: libbpf section prefixes → ``enum bpf_prog_type``, longest first where prefixes nest.
-_SECTION_TYPES = (
-    ("socket", 1),
-    ("kprobe/", 2),
-    ("kretprobe/", 2),
-    ("uprobe/", 2),
-    ("uretprobe/", 2),
-    ("tc", 3),
-    ("classifier", 3),
-    ("action", 4),
-    ("tracepoint/", 5),
-    ("tp/", 5),
-    ("xdp", 6),
-    ("perf_event", 7),
-    ("raw_tracepoint/", 17),
-    ("raw_tp/", 17),
-    ("syscall", 31),
-)
 _MAP_SECTIONS = ("maps", ".maps")
 _FD_BASE = 1 << 20  # stand-in fds, far from any real one
 
@@ -55,16 +36,11 @@ class KernelProgram:
 
 
 def section_prog_type(section: str) -> int | None:
-    """The program type libbpf gives a section name, or None if it names none."""
-    section = section.lstrip("?")  # libbpf: "?" marks a program not loaded by default
-    for prefix, number in _SECTION_TYPES:
-        if (
-            section == prefix.rstrip("/")
-            or section.startswith(prefix if prefix.endswith("/") else prefix + "/")
-            or section == prefix
-        ):
-            return number
-    return None
+    """The program type libbpf gives a section name (``?`` prefix allowed), or None if none."""
+    from ..kernel.progtypes import section_type
+
+    found = section_type(section.lstrip("?"))  # libbpf: "?" marks a program not loaded by default
+    return None if found is None else found.type.id
 
 
 def kernel_programs(program: Program) -> list[KernelProgram]:
