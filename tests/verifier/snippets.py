@@ -296,3 +296,21 @@ MAP_SNIPPETS: dict[str, tuple[int, tuple[tuple[int, int, int, int], ...], str]] 
         "*(u64 *)(r10 - 8) = 0\nr1 = r10\nr1 += -8\nr2 = 16\nr3 = 0\nr4 = 0\nr5 = 0\ncall 28\nr0 = 0\nexit",
     ),
 }
+
+TC = 3
+SNIPPETS.update(
+    {
+        "tc_mark_write": (TC, "r2 = 7\n*(u32 *)(r1 + 8) = r2\nr0 = 0\nexit"),
+        "tc_len_write": (TC, "r2 = 7\n*(u32 *)(r1 + 0) = r2\nr0 = 0\nexit"),
+        "tc_pkt_ok": (
+            TC,
+            "r2 = *(u32 *)(r1 + 76)\nr3 = *(u32 *)(r1 + 80)\nr4 = r2\nr4 += 14\n"
+            "if r4 > r3 goto +2\nr0 = *(u8 *)(r2 + 12)\nexit\nr0 = 0\nexit",
+        ),
+        "tc_pkt_unchecked": (TC, "r2 = *(u32 *)(r1 + 76)\nr0 = *(u8 *)(r2 + 0)\nexit"),
+        "tc_family": (TC, "r0 = *(u32 *)(r1 + 88)\nexit"),
+        "tc_tstamp": (TC, "r0 = *(u64 *)(r1 + 152)\nexit"),
+        "tc_data_narrow": (TC, "r0 = *(u16 *)(r1 + 76)\nexit"),
+        "tc_cb_write": (TC, "r2 = 1\n*(u32 *)(r1 + 64) = r2\nr0 = 0\nexit"),
+    }
+)

@@ -131,3 +131,9 @@ def test_unsupported_is_reported_not_accepted() -> None:
 def test_bad_length() -> None:
     with pytest.raises(ValueError):
         verify(b"\x00" * 7)
+
+
+def test_unmodelled_program_type_is_unsupported() -> None:
+    result = verify(bpfvm.assemble("r0 = 0\nexit"), "kprobe")
+    assert not result.ok and result.unsupported
+    assert result.error == "bpfvm: program type 2 is not verified yet"

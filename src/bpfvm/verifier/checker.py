@@ -208,6 +208,8 @@ class Checker:
         if not self.insns:
             raise Reject("empty program")
         self.cfg = analyse(self.insns, privileged=self.privileged)
+        if self.ctx is None:  # return-code ranges, context rules … of other types are not modelled
+            raise Reject(f"bpfvm: program type {self.prog_type} is not verified yet", 95)
         self.live = live_regs(self.insns, self.cfg)
         bounds = self.cfg.subprogs + [len(self.insns)]
         self.subprog_of = [0] * len(self.insns)

@@ -79,6 +79,44 @@ def _skb_access(off: int, size: int, write: bool) -> RegType | None:
     return RegType.SCALAR if _narrow_ok(off, size, 4) else None
 
 
+def _skb_common(off: int, size: int, write: bool) -> RegType | None:
+    """``bpf_skb_is_valid_access`` for the fields a type did not claim itself."""
+    if off < 0 or off >= 192 or off % size:
+        return None
+    if _SKB_CB[0] <= off < _SKB_CB[1]:
+        return RegType.SCALAR if off + size <= _SKB_CB[1] else None
+    if 92 <= off < 132 or 76 <= off < 84 or 140 <= off < 144:  # ip4/ip6 addresses, data, data_end, data_meta
+        return RegType.SCALAR if size == 4 else None
+    if 144 <= off < 152 or 168 <= off < 176 or 180 <= off < 184:  # flow_keys, sk (not modelled), padding
+        return None
+    if 152 <= off < 160:  # tstamp
+        return RegType.SCALAR if size == 8 else None
+    if 184 <= off < 192:  # hwtstamp
+        return RegType.SCALAR if size == 8 and not write else None
+    if write:
+        return RegType.SCALAR if size == 4 else None
+    return RegType.SCALAR if _narrow_ok(off, size, 4) else None
+
+
+#: ``__sk_buff`` fields a tc program may write: mark, priority, tc_index, cb[], tc_classid,
+#: queue_mapping, tstamp.
+_TC_WRITABLE = ((8, 12), (32, 36), (44, 48), _SKB_CB, (72, 76), (12, 16), (152, 160))
+
+
+def _tc_access(off: int, size: int, write: bool) -> RegType | None:
+    """``tc_cls_act_is_valid_access``: ``__sk_buff`` with direct packet access."""
+    if write and not any(lo <= off < hi for lo, hi in _TC_WRITABLE):
+        return None
+    if 88 <= off < 140:  # family .. local_port
+        return None
+    kind = _skb_common(off, size, write)
+    if kind is None:
+        return None
+    return {76: RegType.PTR_TO_PACKET, 80: RegType.PTR_TO_PACKET_END, 140: RegType.PTR_TO_PACKET_META}.get(
+        off, kind
+    )
+
+
 def _xdp_access(off: int, size: int, write: bool) -> RegType | None:
     """``xdp_is_valid_access`` for a non-devmap XDP program."""
     if off == 20 or write:
@@ -107,6 +145,8 @@ def _syscall_access(off: int, size: int, write: bool) -> RegType | None:
 #: ``enum bpf_prog_type`` → its context.
 CONTEXTS: dict[int, Context] = {
     1: Context("socket_filter", 192, _skb_access),
+    3: Context("sched_cls", 192, _tc_access),
+    4: Context("sched_act", 192, _tc_access),
     6: Context("xdp", 24, _xdp_access),
     17: Context("raw_tracepoint", 96, _raw_tp_access),
     31: Context("syscall", 0xFFFF, _syscall_access),

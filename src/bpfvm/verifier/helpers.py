@@ -68,6 +68,26 @@ _FUNC_ONLY: dict[int, frozenset[int]] = {
     70: frozenset({18}),
     72: frozenset({18}),
 }
+#: Map types whose ``bpf_map_lookup_elem`` returns a plain ``map_value`` (not a socket, an inner
+#: map, a device …): hash, array, per-CPU hash/array, LRU hashes, LPM trie.
+_PLAIN_VALUE_MAPS = frozenset({1, 2, 5, 6, 9, 10, 11})
+#: Helpers whose prototype has ``pkt_access``: they may take packet pointers (bpfvm's list is
+#: the conservative core: the map helpers and csum_diff).
+_PKT_ACCESS = frozenset({1, 2, 3, 28, 86, 87, 88})
+#: ``bpf_helper_changes_pkt_data``: after these, every packet pointer is invalid.
+_CHANGES_PKT_DATA = frozenset(
+    {9, 10, 11, 13, 18, 19, 31, 38, 39, 43, 44, 50, 54, 63, 65, 73, 74, 75, 76, 90, 91}
+)
+
+
+def _clear_pkt_pointers(chk: Checker) -> None:
+    """``clear_all_pkt_pointers``: packet pointers in every frame become unknown scalars."""
+    for frame in chk.cur.frames:
+        for reg in frame.regs + [s.spilled for s in frame.stack if s.is_spill()]:
+            if reg.type in (RegType.PTR_TO_PACKET, RegType.PTR_TO_PACKET_META, RegType.PTR_TO_PACKET_END):
+                reg.mark_unknown()
+
+
 #: ``may_update_sockmap``: program types whose programs may update or delete sockmap entries.
 _SOCKMAP_UPDATERS = frozenset({1, 3, 4, 6, 21, 22, 30})
 
@@ -132,14 +152,18 @@ def check_helper_call(chk: Checker, idx: int, func_id: int) -> None:
         raise Reject(f"program of this type cannot use helper {h.name}#{func_id}")
     meta = _Meta()
     for i, arg in enumerate(h.proto.args):
-        _check_arg(chk, i + 1, arg.type, arg.flags, arg.size, meta)
+        _check_arg(chk, i + 1, arg.type, arg.flags, arg.size, meta, func_id)
     if meta.map is not None:
         _check_map_compat(chk, meta.map, func_id)
+        if func_id == 1 and meta.map.map_type not in _PLAIN_VALUE_MAPS:
+            raise Reject(f"bpfvm: lookups in maps of type {meta.map.map_type} are not verified yet", 95)
     elif func_id in _FUNC_ONLY:
         raise Reject(f"bpfvm: {h.name} without a map argument is not verified yet", 95)
     if meta.raw_regno >= 0:
         for off in range(meta.raw_size):
             chk._mem_access(idx, meta.raw_regno, off, 1, write=True, value_regno=-1)
+    if func_id in _CHANGES_PKT_DATA:
+        _clear_pkt_pointers(chk)
     frame = chk.cur.frame
     for r in range(1, 6):
         frame.regs[r].mark_not_init()
@@ -164,7 +188,7 @@ def check_helper_call(chk: Checker, idx: int, func_id: int) -> None:
 
 
 def _check_arg(
-    chk: Checker, regno: int, arg: ArgType, flags: TypeFlag, size: int | None, meta: _Meta
+    chk: Checker, regno: int, arg: ArgType, flags: TypeFlag, size: int | None, meta: _Meta, func_id: int
 ) -> None:
     if arg is ArgType.DONTCARE:
         return
@@ -173,6 +197,8 @@ def _check_arg(
         if reg.is_pointer and not chk.privileged:
             raise Reject(f"R{regno} leaks addr into helper function", 13)
         return
+    if reg.is_pkt and func_id not in _PKT_ACCESS:
+        raise Reject("helper access to the packet is not allowed", 13)
     if reg.is_null() and flags & TypeFlag.PTR_MAYBE_NULL:
         return
     expected = _expected(arg)
@@ -206,6 +232,8 @@ def _check_arg(
         meta.mem_regno, meta.mem_write = regno, bool(flags & TypeFlag.MEM_WRITE)
         meta.mem_raw = bool(flags & TypeFlag.MEM_UNINIT)
         if flags & TypeFlag.MEM_FIXED_SIZE and size is not None:
+            if flags & TypeFlag.MEM_ALIGNED:
+                chk._alignment(reg, 0, size, strict=True)
             _helper_mem(
                 chk, regno, size, write=meta.mem_write, zero_ok=False, meta=meta if meta.mem_raw else None
             )
@@ -267,6 +295,10 @@ def _helper_mem(
         return
     if reg.type is RegType.PTR_TO_MAP_VALUE:
         assert reg.map is not None
+        if write and reg.map.read_only:
+            raise Reject(
+                f"write into map forbidden, value_size={reg.map.value_size} off={reg.off} size={size}", 13
+            )
         if size or not zero_ok:
             chk._mem_region(regno, reg, reg.off, size, reg.map.value_size)
         return

@@ -21,6 +21,7 @@ from .state import MapInfo
 __all__ = ["KernelProgram", "kernel_programs", "section_prog_type"]
 
 _MAP_SECTIONS = ("maps", ".maps")
+RDONLY_PROG = 1 << 7  #: ``BPF_F_RDONLY_PROG``
 _FD_BASE = 1 << 20  # stand-in fds, far from any real one
 
 
@@ -113,7 +114,8 @@ def _one(
                     f"{reloc.addend}, which is not a map",
                     where // 8,
                 )
-            fd = fd_for(name, MapInfo(name[:15], d.key_size, d.value_size, d.type, d.max_entries))
+            rdonly = bool(d.flags & RDONLY_PROG)
+            fd = fd_for(name, MapInfo(name[:15], d.key_size, d.value_size, d.type, d.max_entries, rdonly))
             _patch(code, where, 1, fd, 0)
         elif reloc.target in segments:
             seg = segments[reloc.target]
