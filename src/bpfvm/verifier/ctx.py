@@ -1,12 +1,13 @@
 """Program-type contexts as the verifier sees them: which ``ctx`` offsets may be read or written.
 
 PROVISIONAL: the program-type layer (:mod:`bpfvm.kernel.progtypes`, :mod:`bpfvm.kernel.context`)
-owns context layouts; until the verifier's access rules move there, this module carries the kernel's ``is_valid_access`` rules for the types
-the verifier tests use — socket filter, tc (``tc_cls_act_is_valid_access``), (``sk_filter_is_valid_access`` over ``struct
-__sk_buff``, 192 bytes), XDP (``xdp_is_valid_access`` over ``struct xdp_md``, 24 bytes), raw
-tracepoints (``raw_tp_prog_is_valid_access``: 8-byte aligned reads of the u64 arguments) —
-and syscall programs (``syscall_prog_is_valid_access``), from ``net/core/filter.c``,
-``kernel/trace/bpf_trace.c`` and ``kernel/bpf/syscall.c`` of Linux 6.18.
+owns context layouts; until the verifier's access rules move there, this module carries the
+kernel's ``is_valid_access`` rules for the types the verifier tests use: socket filter
+(``sk_filter_is_valid_access`` over ``struct __sk_buff``, 192 bytes), tc
+(``tc_cls_act_is_valid_access``, with direct packet access), XDP (``xdp_is_valid_access`` over
+``struct xdp_md``, 24 bytes), raw tracepoints (``raw_tp_prog_is_valid_access``: aligned reads
+of the u64 arguments) and syscall programs (``syscall_prog_is_valid_access``), from
+``net/core/filter.c``, ``kernel/trace/bpf_trace.c`` and ``kernel/bpf/syscall.c`` of Linux 6.18.
 """
 
 from __future__ import annotations
