@@ -60,6 +60,7 @@ __all__ = [
     "encode",
     "link_programs",
     "load",
+    "verify",
 ]
 
 
@@ -78,23 +79,54 @@ def disassemble(code: bytes | bytearray | memoryview) -> str:
 
 
 def load(path_or_bytes: str | bytes | os.PathLike[str] | Sequence[str | bytes | os.PathLike[str]], *,
-         name: str | None = None, target_btf: Any = None) -> Program:
+         name: str | None = None, target_btf: Any = None, verify: bool = False) -> Program:
     """Load a BPF ELF object (as clang emits it) into a Program; given a list of objects, load
     each and link them (:func:`link_programs`) into one.
 
     CO-RE relocations are applied against ``target_btf`` (a BTF file or object path, or a
     :class:`bpfvm.btf.Btf`; see :func:`bpfvm.btf.core.relocate_object` for the default).
+    With ``verify``, every kernel program of the object must pass :func:`bpfvm.verify`.
     Raises :class:`ElfError` for a bad object, :class:`LinkError` for objects that do not link,
-    :class:`bpfvm.errors.BtfError` for relocations that cannot be applied.
+    :class:`bpfvm.errors.BtfError` for relocations that cannot be applied,
+    :class:`bpfvm.verifier.VerifierError` for a program the verifier rejects.
     """
     from .btf.core import relocate_object
     from .elf import load as _load
 
     if isinstance(path_or_bytes, (str, bytes, bytearray, memoryview, os.PathLike)):
         source = bytes(path_or_bytes) if isinstance(path_or_bytes, (bytearray, memoryview)) else path_or_bytes
-        return relocate_object(_load(path_or_bytes, name=name), source, target_btf)
-    return link_programs([relocate_object(_load(p), bytes(p) if isinstance(p, (bytearray, memoryview)) else p,
-                                          target_btf) for p in path_or_bytes], name=name)
+        program = relocate_object(_load(path_or_bytes, name=name), source, target_btf)
+    else:
+        program = link_programs([relocate_object(_load(p), bytes(p) if isinstance(p, (bytearray, memoryview))
+                                                 else p, target_btf) for p in path_or_bytes], name=name)
+    if verify:
+        from .verifier import VerifierError, verify_object
+
+        for prog_name, result in verify_object(program).items():
+            if not result.ok:
+                raise VerifierError(result, prog_name)
+    return program
+
+
+def verify(program: Program | bytes | bytearray | memoryview, prog_type: int | str | None = None, *,
+           name: str | None = None, log_level: int = 0, maps: Any = None, privileged: bool = True) -> Any:
+    """Verify a program as the kernel's verifier would; return a :class:`bpfvm.verifier.VerifyResult`.
+
+    ``program`` is bytecode (``prog_type`` default: socket filter; ``maps``: fd → MapInfo of its
+    ``lddw`` map references) or a loaded object, of which ``name`` picks the program (required if
+    it has several).  Raises :class:`ProgramError` if ``name`` matches no program.
+    """
+    from .verifier import verify as _verify
+    from .verifier import verify_object
+
+    if not isinstance(program, Program):
+        return _verify(program, 1 if prog_type is None else prog_type, log_level=log_level, maps=maps,
+                       privileged=privileged)
+    results = verify_object(program, name=name, prog_type=prog_type, log_level=log_level,
+                            privileged=privileged)
+    if len(results) != 1:
+        raise ProgramError(f"{program.name}: {len(results)} programs ({', '.join(results)}); name one")
+    return next(iter(results.values()))
 
 
 def compile(source: str | os.PathLike[str], **options: Any) -> Program:  # noqa: A001 - bcc's name

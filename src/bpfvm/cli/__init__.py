@@ -18,6 +18,7 @@ from . import lua as _lua  # noqa: F401  (registers lua)
 from . import prog as _prog  # noqa: F401  (registers prog)
 from . import run as _run  # noqa: F401  (registers run, jit)
 from . import tracing as _tracing  # noqa: F401  (registers writesizes)
+from . import verify as _verify  # noqa: F401  (registers verify)
 from . import xdp as _xdp  # noqa: F401  (registers xdp, tc, socket)
 from .base import Command, command, fs_grants, main
 from .run import EXIT_TRAP

@@ -46,6 +46,10 @@ def _run_arguments(parser: argparse.ArgumentParser) -> None:
                         help="target BTF of CO-RE relocations (default: the object's own; kernel-style "
                              "objects: /sys/kernel/btf/vmlinux)")
     parser.add_argument("-v", "--verbose", action="store_true", help="report instructions and time")
+    parser.add_argument("--verify", action="store_true",
+                        help="refuse to run a program the kernel's verifier would reject (bpfvm verify)")
+    parser.add_argument("--type", default="auto",
+                        help="with --verify: program type of bytecode (default: syscall: r1 is a buffer)")
 
 
 def load_code(path: Path) -> tuple[bytes, bool]:
@@ -124,6 +128,25 @@ def _is_object(path: Path) -> bool:
         return f.read(4) == b"\x7fELF"
 
 
+def _verified(prog_type: str, code: bytes, program: Program | None, entry: str | None) -> bool:
+    """Verify before running (``--verify``); print the log of a rejection and return False."""
+    from ..verifier import verify, verify_object
+
+    if program is not None:
+        results = verify_object(program, name=entry, prog_type=None if prog_type == "auto" else prog_type,
+                                log_level=1)
+    else:
+        results = {"": verify(code, "syscall" if prog_type == "auto" else prog_type, log_level=1)}
+    if not results:
+        print("bpfvm: --verify: the object has no kernel program sections (SEC(\"xdp\") …) to verify",
+              file=sys.stderr)
+        return False
+    rejected = [r for r in results.values() if not r.ok]
+    for result in rejected:
+        sys.stderr.write(result.log)
+    return not rejected
+
+
 def _stack_size(args: argparse.Namespace, program: Program | None) -> int | None:
     """--stack-size, else the frame size the object was compiled for, else None (512)."""
     if args.stack_size:
@@ -142,6 +165,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     code, is_elf = load_code(args.file)
     objects, args.args = split_objects(args, is_elf)
     program = load_elf(code, args.file, objects, args.btf, lazy=args.lazy_binding) if is_elf else None
+    if args.verify and not _verified(args.type, code, program, args.entry):
+        return 1
     # A bigger heap gets a bigger guest address space: the default's 192 MiB besides the heap.
     sizes = {"heap_size": args.heap_size, "memory_size": max(256 << 20, args.heap_size + (192 << 20))} \
         if args.heap_size else {}
