@@ -122,6 +122,10 @@ class _CDump:
         #: Per type id, the declarator text of a pointer/modifier chain ending in a named type and
         #: whether it ends in ``*`` (see :meth:`emit_type_decl`).
         self.decl_cache: list[tuple[str, bool] | None] = [None] * n
+        #: Per type id, the text before and after the name of any other declarator that defines
+        #: no type inline (see :meth:`_emit_holed_decl`); ``defs`` counts inline definitions.
+        self.hole_cache: list[tuple[str, str] | None] = [None] * n
+        self.defs = 0
         #: Strings by offset, decoded when first needed (a dump uses well under half of vmlinux's).
         self.string_cache: dict[int, str] = {0: ""}
         strs = btf.strs
@@ -517,6 +521,7 @@ class _CDump:
         self.out.append(f"{word}{' ' if self.name_offs[tid] else ''}{self.type_name(tid)}")
 
     def emit_struct_def(self, tid: int, lvl: int) -> None:
+        self.defs += 1
         out = self.out
         is_struct = self.kinds[tid] == _STRUCT
         align = self.align_of(tid)
@@ -566,6 +571,7 @@ class _CDump:
             out.append(" __attribute__((packed))")
 
     def emit_enum_def(self, tid: int, lvl: int) -> None:
+        self.defs += 1
         out = self.out
         out.append(f"enum{' ' if self.name_offs[tid] else ''}{self.type_name(tid)}")
         vlen = self.vlens[tid]
@@ -635,7 +641,7 @@ class _CDump:
                 simple = simple and (kind not in _ANON_INLINE or self.name_offs[tid] != 0)
                 break  # terminal kinds, and anything unexpected
         if not simple:
-            self.emit_type_chain(stack, fname, lvl)
+            self._emit_holed_decl(stack, fname, lvl)
             return
         outer = stack[0]
         saved, self.out = self.out, []
@@ -646,6 +652,30 @@ class _CDump:
         self.decl_cache[outer] = (text, last_was_ptr)
         saved.append(text)
         self._emit_name(fname, last_was_ptr)
+
+    def _emit_holed_decl(self, stack: list[int], fname: str, lvl: int) -> None:
+        """Emit an array or function-pointer declarator, cached per type id as the text before
+        and after the name when it defines nothing inline (so does not depend on ``lvl``).
+
+        The name's place is found by emitting NUL there, which no BTF string can contain.
+        """
+        outer = stack[0]
+        if not fname:
+            self.emit_type_chain(stack, fname, lvl)
+            return
+        cached = self.hole_cache[outer]
+        if cached is not None:
+            self.out.append(f"{cached[0]}{fname}{cached[1]}")
+            return
+        defs = self.defs
+        saved, self.out = self.out, []
+        self.emit_type_chain(stack, "\0", lvl)
+        text = "".join(self.out)
+        self.out = saved
+        before, _, after = text.partition("\0")
+        if self.defs == defs:
+            self.hole_cache[outer] = (before, after)
+        saved.append(f"{before}{fname}{after}")
 
     def _emit_mods(self, decls: list[int]) -> None:
         while decls:
