@@ -58,10 +58,28 @@ def _sections(path: Path) -> set[str]:
     return {s.name for s in read_object(path).sections if s.name and not s.name.startswith(skip)}
 
 
-def _symbols(path: Path) -> set[tuple[str, str, str, int, str]]:
+def _symbols(path: Path) -> list[tuple[str, int, int, str, str, str]]:
+    """The symbol table in order, with section names for indices (the linkers number sections
+    differently): what ``llvm-readelf -s`` lists."""
     obj = read_object(path)
-    return {(s.name, s.type, s.bind, s.size, obj.sections[s.section_index].name) for s in obj.symbols[1:]
-            if s.type not in ("STT_SECTION", "STT_FILE")}
+    return [(s.name, s.value, s.size, s.type, s.bind,
+             obj.sections[s.section_index].name if s.section_index < len(obj.sections) else
+             f"{s.section_index:#x}") for s in obj.symbols]
+
+
+def _readelf_symbols(path: Path) -> list[str]:
+    """``llvm-readelf -s`` rows with the section index column replaced by the section's name."""
+    obj = read_object(path)
+    out = subprocess.run(["llvm-readelf-19", "-s", str(path)], capture_output=True, text=True,
+                         check=True).stdout
+    rows = []
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 7 and fields[0].endswith(":"):
+            if fields[6].isdigit():
+                fields[6] = obj.sections[int(fields[6])].name
+            rows.append(" ".join(fields))
+    return rows
 
 
 def _by_section(listing: str) -> dict[str, str]:
@@ -73,6 +91,29 @@ def _by_section(listing: str) -> dict[str, str]:
 def test_same_sections_and_symbols_as_bpftool(linked: Path, reference: Path) -> None:
     assert _sections(linked) == _sections(reference)
     assert _symbols(linked) == _symbols(reference)
+    kinds = [s[3] for s in _symbols(linked)]
+    assert kinds.count("STT_FILE") == 2 and kinds.count("STT_SECTION") == 2  # libbpf keeps these
+
+
+def test_same_symbol_table_as_bpftool_in_readelf(linked: Path, reference: Path) -> None:
+    if shutil.which("llvm-readelf-19") is None:
+        pytest.skip("llvm-readelf-19 is not installed")
+    assert _readelf_symbols(linked) == _readelf_symbols(reference)
+
+
+def test_static_functions_of_one_name_keep_it(tmp_path: Path) -> None:
+    """Two files' static functions of the same name keep it in the linked object, as in
+    bpftool's; bpfvm's loader tells them apart by the STT_FILE symbol before each."""
+    project = Path(__file__).parents[1] / "linker" / "project"
+    objects = [compile_c(src, output=tmp_path / f"{src.stem}.o") for src in sorted(project.glob("*.c"))]
+    out = tmp_path / "all.o"
+    out.write_bytes(link_objects([str(p) for p in objects]))
+    statics = [s.name for s in read_object(out).symbols if s.bind == "STB_LOCAL" and s.type == "STT_FUNC"]
+    assert len(statics) > len(set(statics))  # the same name twice, no .N suffixes
+    assert not any("." in name for name in statics)
+    names = set(bpfvm.load(out).functions)
+    twice = {n for n in statics if statics.count(n) > 1}
+    assert all(any(f.endswith(f".c:{n}") for f in names) and n in names for n in twice)
 
 
 def test_same_code_relocations_and_lines(linked: Path, reference: Path, objdump: Callable[..., str]) -> None:

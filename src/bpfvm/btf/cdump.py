@@ -14,7 +14,6 @@ included, for split BTF) rather than the typed model.
 
 from __future__ import annotations
 
-import itertools
 import sys
 
 from ..errors import BtfError
@@ -36,6 +35,8 @@ _MISSING_BASE_TYPES = {"__Poly8_t": "unsigned char", "__Poly16_t": "unsigned sho
 (_INT, _PTR, _ARRAY, _STRUCT, _UNION, _ENUM, _FWD, _TYPEDEF, _VOLATILE, _CONST, _RESTRICT, _FUNC,
  _FUNC_PROTO, _VAR, _DATASEC, _FLOAT, _DECL_TAG, _TYPE_TAG, _ENUM64) = range(1, 20)
 _MODS = frozenset({_VOLATILE, _CONST, _RESTRICT, _TYPE_TAG})
+#: Kinds whose emit() only passes on to the type they refer to.
+_PASS_ON = frozenset({_PTR, *_MODS})
 _CHAIN_NEXT = frozenset({_PTR, _VOLATILE, _CONST, _RESTRICT, _FUNC_PROTO, _TYPE_TAG})
 _COMPOSITE = frozenset({_STRUCT, _UNION})
 _ENUMS = frozenset({_ENUM, _ENUM64})
@@ -56,25 +57,16 @@ def dump_c(btf: Btf) -> str:
     limit = sys.getrecursionlimit()
     sys.setrecursionlimit(max(limit, 50_000))
     try:
+        order_state, kinds, dump_type = dumper.order_state, dumper.kinds, dumper.dump_type
         for tid in range(1, len(btf) + 1):
-            dumper.dump_type(tid)
+            if order_state[tid] != _DONE:
+                if kinds[tid] in _UNORDERED:
+                    order_state[tid] = _DONE  # what order() does for them: nothing to emit
+                else:
+                    dump_type(tid)
     finally:
         sys.setrecursionlimit(limit)
     return _HEADER + "".join(dumper.out) + _FOOTER
-
-
-def _string_table(btf: Btf) -> dict[int, str]:
-    """Every string of ``btf`` (and its bases) by offset, decoded in one pass; offsets into the
-    middle of a string (which the format allows) are decoded on demand by :meth:`_CDump.string`."""
-    table: dict[int, str] = {0: ""}
-    b: Btf | None = btf
-    while b is not None:
-        pos = b.start_str
-        for raw in b.strs.split(b"\0")[:-1]:
-            table[pos] = raw.decode("utf-8", "replace")
-            pos += len(raw) + 1
-        b = b.base
-    return table
 
 
 def _pfx(lvl: int) -> str:
@@ -91,10 +83,10 @@ class _CDump:
         self.order_state = [_NOT] * n
         self.emit_state = [_NOT] * n
         self.fwd_emitted = [False] * n
-        self.names: dict[int, str] = {}
+        self.names: list[str | None] = [None] * n
         self.type_names: dict[str, int] = {}
         self.ident_names: dict[str, int] = {}
-        self.align_cache: dict[int, int] = {}
+        self.align_cache = [-1] * n
         self.out: list[str] = []
         self.queue: list[int] = []
         self.order_state[0] = _DONE
@@ -125,10 +117,19 @@ class _CDump:
         self.vlens = [i & 0xFFFF for i in infos]
         self.kflags = [i >> 31 == 1 for i in infos]
         self.kinds[0] = 0
-        self.size_cache: dict[int, int] = {}
-        self.member_cache: dict[int, list[tuple[int, int, int, int]]] = {}
-        self.decl_cache: dict[int, tuple[str, bool]] = {}
-        self.string_cache = _string_table(btf)
+        n = len(infos)
+        self.size_cache = [-1] * n
+        #: Per type id, the declarator text of a pointer/modifier chain ending in a named type and
+        #: whether it ends in ``*`` (see :meth:`emit_type_decl`).
+        self.decl_cache: list[tuple[str, bool] | None] = [None] * n
+        #: Per type id, the text before and after the name of any other declarator that defines
+        #: no type inline (see :meth:`_emit_holed_decl`); ``defs`` counts inline definitions.
+        self.hole_cache: list[tuple[str, str] | None] = [None] * n
+        self.defs = 0
+        #: Strings by offset, decoded when first needed (a dump uses well under half of vmlinux's).
+        self.string_cache: dict[int, str] = {0: ""}
+        strs = btf.strs
+        self._ascii = strs.decode("ascii") if btf.base is None and strs.isascii() else ""
 
     def _mark_referenced(self) -> list[bool]:
         ref = [False] * len(self.kinds)
@@ -156,32 +157,24 @@ class _CDump:
     # -- small accessors ----------------------------------------------------------------------
 
     def string(self, off: int) -> str:
+        """The string at ``off`` (split-aware); raises BtfError outside the string table."""
         found = self.string_cache.get(off)
         if found is None:
-            found = self.string_cache[off] = self.btf.string(off)
+            text = self._ascii
+            if off < len(text):  # ASCII strings (all of vmlinux's): a character offset is a byte offset
+                found = text[off:text.index("\0", off)]
+            else:
+                found = self.btf.string(off)
+            self.string_cache[off] = found
         return found
 
     def name(self, tid: int) -> str:
         return self.string(self.name_offs[tid])
 
-    def members(self, tid: int) -> list[tuple[int, int, int, int]]:
-        """(name_off, type, bit offset, bitfield size) of a struct/union's members."""
-        found = self.member_cache.get(tid)
-        if found is not None:
-            return found
-        w, at = self.w, self.at[tid]
-        end = at + 3 * self.vlens[tid]
-        names, types, offs = w[at:end:3], w[at + 1:end:3], w[at + 2:end:3]
-        if self.kflags[tid]:
-            out = [(n, t, o & 0xFFFFFF, o >> 24) for n, t, o in zip(names, types, offs, strict=True)]
-        else:
-            out = list(zip(names, types, offs, itertools.repeat(0, len(names))))
-        self.member_cache[tid] = out
-        return out
-
     def params(self, tid: int) -> list[tuple[int, int]]:
         w, at = self.w, self.at[tid]
-        return [(w[i], w[i + 1]) for i in range(at, at + 2 * self.vlens[tid], 2)]
+        end = at + 2 * self.vlens[tid]
+        return list(zip(w[at:end:2], w[at + 1:end:2]))
 
     def array(self, tid: int) -> tuple[int, int, int]:
         w, at = self.w, self.at[tid]
@@ -189,8 +182,8 @@ class _CDump:
 
     def align_of(self, tid: int) -> int:
         """libbpf's ``btf__align_of`` (0 where undefined), a packed struct's being 1."""
-        found = self.align_cache.get(tid)
-        if found is not None:
+        found = self.align_cache[tid]
+        if found >= 0:
             return found
         kind = self.kinds[tid]
         if kind in (_INT, _ENUM, _ENUM64, _FLOAT):
@@ -208,21 +201,35 @@ class _CDump:
         self.align_cache[tid] = result
         return result
 
+    def _member_slices(self, tid: int) -> tuple[list[int], list[int], list[int]]:
+        """The name offsets, types and raw offset words of a struct/union's members."""
+        w, at = self.w, self.at[tid]
+        end = at + 3 * self.vlens[tid]
+        return w[at:end:3], w[at + 1:end:3], w[at + 2:end:3]
+
     def _composite_align(self, tid: int) -> int:
         best = 1
-        for _, mtype, off, bits in self.members(tid):
-            align = self.align_of(mtype)
+        cache, align_of, kflag = self.align_cache, self.align_of, self.kflags[tid]
+        _, types, offs = self._member_slices(tid)
+        for mtype, off in zip(types, offs):
+            bits = 0
+            if kflag:
+                bits, off = off >> 24, off & 0xFFFFFF
+            align = cache[mtype]
+            if align < 0:
+                align = align_of(mtype)
             if align <= 0:
                 return 0
             if not bits and off % (8 * align):
                 return 1
-            best = max(best, align)
+            if align > best:
+                best = align
         return 1 if self.sts[tid] % best else best
 
     def resolve_size(self, tid: int) -> int:
         """libbpf's ``btf__resolve_size``, 0 where it fails."""
-        found = self.size_cache.get(tid)
-        if found is None:
+        found = self.size_cache[tid]
+        if found < 0:
             found = self.size_cache[tid] = self._size(tid, 0)
         return found
 
@@ -243,11 +250,19 @@ class _CDump:
 
     def is_packed(self, tid: int) -> bool:
         best = 1
-        for _, mtype, off, bits in self.members(tid):
-            align = self.align_of(mtype)
+        cache, align_of, kflag = self.align_cache, self.align_of, self.kflags[tid]
+        _, types, offs = self._member_slices(tid)
+        for mtype, off in zip(types, offs):
+            bits = 0
+            if kflag:
+                bits, off = off >> 24, off & 0xFFFFFF
+            align = cache[mtype]
+            if align < 0:
+                align = align_of(mtype)
             if align and not bits and off % (8 * align):
                 return True
-            best = max(best, align)
+            if align > best:
+                best = align
         return bool(self.sts[tid] % best)
 
     # -- names --------------------------------------------------------------------------------
@@ -260,7 +275,7 @@ class _CDump:
     def _resolve_name(self, tid: int, table: dict[str, int]) -> str:
         if not self.name_offs[tid]:
             return ""
-        found = self.names.get(tid)
+        found = self.names[tid]
         if found is not None:
             return found
         name = self.name(tid)
@@ -314,11 +329,26 @@ class _CDump:
         if kind in _COMPOSITE:
             if through_ptr and self.name_offs[tid]:
                 return 0
-            state_of = self.order_state
+            state_of, kinds, sts, name_offs = self.order_state, self.kinds, self.sts, self.name_offs
             state_of[tid] = _DOING
-            for _, mtype, _, _ in self.members(tid):
-                if state_of[mtype] != _DONE:
-                    self.order(mtype, False)
+            order = self.order
+            at = self.at[tid]
+            for mtype in self.w[at + 1:at + 3 * self.vlens[tid]:3]:
+                if state_of[mtype] == _DONE:
+                    continue
+                mkind = kinds[mtype]
+                if mkind == _INT or mkind == _FLOAT:
+                    state_of[mtype] = _DONE
+                elif mkind == _PTR:
+                    # A pointer to a named struct/union is a weak link: order() would return 0
+                    # for the target without touching it and mark the pointer done.
+                    target = sts[mtype]
+                    if kinds[target] in _COMPOSITE and name_offs[target] and state_of[target] != _DONE:
+                        state_of[mtype] = _DONE
+                    else:
+                        order(mtype, False)
+                else:
+                    order(mtype, False)
             if self.name_offs[tid]:
                 self.queue.append(tid)
             self.order_state[tid] = _DONE
@@ -339,8 +369,22 @@ class _CDump:
             return self.order(self.sts[tid], through_ptr)
         if kind == _FUNC_PROTO:
             strong = self.order(self.sts[tid], through_ptr) > 0
-            for _, ptype in self.params(tid):
-                if self.order(ptype, through_ptr) > 0:
+            state_of, kinds, sts, name_offs = self.order_state, self.kinds, self.sts, self.name_offs
+            w, at = self.w, self.at[tid]
+            for ptype in w[at + 1:at + 2 * self.vlens[tid]:2]:
+                if state_of[ptype] == _DONE:
+                    strong = True
+                    continue
+                pkind = kinds[ptype]
+                if pkind == _INT or pkind == _FLOAT:
+                    state_of[ptype] = _DONE  # order() would return 0
+                elif pkind == _PTR and kinds[sts[ptype]] in _COMPOSITE and name_offs[sts[ptype]]:
+                    # order() of a pointer to a named struct/union: 1 if the target is done
+                    # (the pointer is marked done either way).
+                    if state_of[sts[ptype]] == _DONE:
+                        strong = True
+                    state_of[ptype] = _DONE
+                elif self.order(ptype, through_ptr) > 0:
                     strong = True
             return int(strong)
         self.order_state[tid] = _DONE  # FUNC, VAR, DATASEC, DECL_TAG
@@ -389,8 +433,27 @@ class _CDump:
             self._emit_composite(tid, cont_id)
         elif kind == _FUNC_PROTO:
             self.emit(self.sts[tid], cont_id)
-            for _, ptype in self.params(tid):
-                self.emit(ptype, cont_id)
+            at = self.at[tid]
+            self._emit_all(self.w[at + 1:at + 2 * self.vlens[tid]:2], cont_id)
+
+    def _emit_all(self, tids: list[int], cont_id: int) -> None:
+        """``emit(tid, cont_id)`` for each of ``tids``, skipping those where it would do nothing.
+
+        ``emit`` of a pointer or modifier only passes on to its target; at the end of the chain,
+        a type already emitted, or a named struct/union already forward-declared (reached from
+        inside a container), needs nothing more.  Deciding that here saves a recursive call for
+        most of vmlinux's members and parameters.
+        """
+        kinds, sts, emitted, fwd, name_offs, emit = (self.kinds, self.sts, self.emit_state, self.fwd_emitted,
+                                                    self.name_offs, self.emit)
+        for tid in tids:
+            end = tid
+            while kinds[end] in _PASS_ON:
+                end = sts[end]
+            if emitted[end] == _DONE or (fwd[end] and cont_id and kinds[end] in _COMPOSITE
+                                         and name_offs[end]):
+                continue
+            emit(tid, cont_id)
 
     def _emit_while_emitting(self, tid: int, cont_id: int, kind: int) -> None:
         if self.fwd_emitted[tid]:
@@ -411,11 +474,9 @@ class _CDump:
         self.emit_state[tid] = _DOING
         top = cont_id == 0
         if top or not self.name_offs[tid]:
+            at = self.at[tid]
             inner = cont_id if not self.name_offs[tid] else tid
-            emitted = self.emit_state
-            for _, mtype, _, _ in self.members(tid):
-                if emitted[mtype] != _DONE:
-                    self.emit(mtype, inner)
+            self._emit_all(self.w[at + 1:at + 3 * self.vlens[tid]:3], inner)
         elif not self.fwd_emitted[tid] and tid != cont_id:
             self.emit_struct_fwd(tid)
             self.out.append(";\n\n")
@@ -460,6 +521,7 @@ class _CDump:
         self.out.append(f"{word}{' ' if self.name_offs[tid] else ''}{self.type_name(tid)}")
 
     def emit_struct_def(self, tid: int, lvl: int) -> None:
+        self.defs += 1
         out = self.out
         is_struct = self.kinds[tid] == _STRUCT
         align = self.align_of(tid)
@@ -467,23 +529,41 @@ class _CDump:
         out.append(f"{'struct' if is_struct else 'union'}{' ' if self.name_offs[tid] else ''}"
                    f"{self.type_name(tid)} {{")
         off, prev_bitfield = 0, False
-        members = self.members(tid)
+        name_offs, types, offs = self._member_slices(tid)
+        kflag = self.kflags[tid]
         indent = "\n" + _pfx(lvl + 1)
-        for name_off, mtype, m_off, m_sz in members:
+        decls, strings, string = self.decl_cache, self.string_cache, self.string
+        sizes, resolve_size, append = self.size_cache, self.resolve_size, out.append
+        for name_off, mtype, m_off in zip(name_offs, types, offs):
+            m_sz = 0
+            if kflag:
+                m_sz, m_off = m_off >> 24, m_off & 0xFFFFFF
             if off < m_off:
                 m_align = 1 if packed else self.align_of(mtype)
                 self.emit_bit_padding(off, m_off, m_align, prev_bitfield and m_sz != 0, lvl + 1)
-            out.append(indent)
-            self.emit_type_decl(mtype, self.string(name_off), lvl + 1)
+            fname = strings.get(name_off)
+            if fname is None:
+                fname = string(name_off)
+            cached = decls[mtype]
+            if cached is None:
+                append(indent)
+                self.emit_type_decl(mtype, fname, lvl + 1)
+            elif fname and not cached[1]:
+                append(f"{indent}{cached[0]} {fname}")
+            else:
+                append(f"{indent}{cached[0]}{fname}")
             if m_sz:
-                out.append(f": {m_sz}")
+                append(f": {m_sz};")
                 off, prev_bitfield = m_off + m_sz, True
             else:
-                off, prev_bitfield = m_off + max(0, self.resolve_size(mtype)) * 8, False
-            out.append(";")
+                size = sizes[mtype]
+                if size < 0:
+                    size = resolve_size(mtype)
+                off, prev_bitfield = m_off + max(0, size) * 8, False
+                append(";")
         if is_struct:
             self.emit_bit_padding(off, self.sts[tid] * 8, align, False, lvl + 1)
-        if members or self.sts[tid]:
+        if types or self.sts[tid]:
             out.append(f"\n{_pfx(lvl)}}}")
         else:
             out.append("}")
@@ -491,6 +571,7 @@ class _CDump:
             out.append(" __attribute__((packed))")
 
     def emit_enum_def(self, tid: int, lvl: int) -> None:
+        self.defs += 1
         out = self.out
         out.append(f"enum{' ' if self.name_offs[tid] else ''}{self.type_name(tid)}")
         vlen = self.vlens[tid]
@@ -536,7 +617,7 @@ class _CDump:
         A chain of pointers and modifiers ending in a named type (the common case) prints the
         same text every time once its names are resolved, so it is cached per type id.
         """
-        cached = self.decl_cache.get(tid)
+        cached = self.decl_cache[tid]
         if cached is not None:
             text, last_was_ptr = cached
             self.out.append(text)
@@ -560,7 +641,7 @@ class _CDump:
                 simple = simple and (kind not in _ANON_INLINE or self.name_offs[tid] != 0)
                 break  # terminal kinds, and anything unexpected
         if not simple:
-            self.emit_type_chain(stack, fname, lvl)
+            self._emit_holed_decl(stack, fname, lvl)
             return
         outer = stack[0]
         saved, self.out = self.out, []
@@ -571,6 +652,30 @@ class _CDump:
         self.decl_cache[outer] = (text, last_was_ptr)
         saved.append(text)
         self._emit_name(fname, last_was_ptr)
+
+    def _emit_holed_decl(self, stack: list[int], fname: str, lvl: int) -> None:
+        """Emit an array or function-pointer declarator, cached per type id as the text before
+        and after the name when it defines nothing inline (so does not depend on ``lvl``).
+
+        The name's place is found by emitting NUL there, which no BTF string can contain.
+        """
+        outer = stack[0]
+        if not fname:
+            self.emit_type_chain(stack, fname, lvl)
+            return
+        cached = self.hole_cache[outer]
+        if cached is not None:
+            self.out.append(f"{cached[0]}{fname}{cached[1]}")
+            return
+        defs = self.defs
+        saved, self.out = self.out, []
+        self.emit_type_chain(stack, "\0", lvl)
+        text = "".join(self.out)
+        self.out = saved
+        before, _, after = text.partition("\0")
+        if self.defs == defs:
+            self.hole_cache[outer] = (before, after)
+        saved.append(f"{before}{fname}{after}")
 
     def _emit_mods(self, decls: list[int]) -> None:
         while decls:

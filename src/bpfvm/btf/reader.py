@@ -89,7 +89,14 @@ _VLEN_CHECKS: dict[int, tuple[int, int | None, int | None, str]] = {
     Kind.FUNC_PROTO: (2, 0, 1, "params"), Kind.DATASEC: (3, None, 0, "vars"),
     Kind.ENUM: (2, 0, None, "values"), Kind.ENUM64: (3, 0, None, "values"),
 }
+_ARRAY = int(Kind.ARRAY)
 _HOST_ORDER = "<" if sys.byteorder == "little" else ">"
+# The same tables indexed by the 5-bit kind, for the per-type loops (a list index is cheaper than
+# a dict lookup): fixed extra words (-1: unknown kind), words per vlen entry, refers-to-a-type.
+_FIXED_WORDS = [_EXTRA_WORDS[k][0] if k in _EXTRA_WORDS else -1 for k in range(32)]
+_VLEN_WORDS = [_EXTRA_WORDS[k][1] if k in _EXTRA_WORDS else 0 for k in range(32)]
+_REFERS = [k in _REF_KINDS for k in range(32)]
+_CHECKS = [_VLEN_CHECKS.get(k) for k in range(32)]
 _SIMPLE_REF = {Kind.PTR: Ptr, Kind.TYPEDEF: Typedef, Kind.VOLATILE: Volatile, Kind.CONST: Const,
                Kind.RESTRICT: Restrict}
 
@@ -212,16 +219,17 @@ class Btf:
         end = len(w)
         pos, tid = 0, self.start_id
         starts: list[int] = []
-        extra = _EXTRA_WORDS
+        add, fixed_words, vlen_words = starts.append, _FIXED_WORDS, _VLEN_WORDS
         while pos < end:
             if pos + 3 > end:
                 raise BtfError(f"{self.label}: truncated btf_type", tid)
             info = w[pos + 1]
-            size = extra.get(info >> 24 & 0x1F)
-            if size is None:
-                raise BtfError(f"{self.label}: unknown kind {info >> 24 & 0x1F}", tid, "info")
-            starts.append(pos)
-            pos += 3 + size[0] + size[1] * (info & 0xFFFF)
+            kind = info >> 24 & 0x1F
+            fixed = fixed_words[kind]
+            if fixed < 0:
+                raise BtfError(f"{self.label}: unknown kind {kind}", tid, "info")
+            add(pos)
+            pos += 3 + fixed + vlen_words[kind] * (info & 0xFFFF)
             tid += 1
         if pos != end:
             raise BtfError(f"{self.label}: type data extends past the type section", tid - 1)
@@ -239,13 +247,13 @@ class Btf:
             bad = next(i for i, n in enumerate(self._name_offs) if n >= end)
             raise BtfError(f"{self.label}: name offset {self._name_offs[bad]:#x} outside the string table",
                            bad + self.start_id, "name_off")
-        first, w = self.start_id, self._words
+        first, w, sts, refers, checks = self.start_id, self._words, self._sts, _REFERS, _CHECKS
         for index, info in enumerate(self._infos):
             kind = info >> 24 & 0x1F
-            if kind in _REF_KINDS and self._sts[index] > limit:
+            if refers[kind] and sts[index] > limit:
                 raise BtfError(f"{self.label}: refers to type {self._sts[index]}, beyond the last type "
                                f"{limit}", index + first, "type")
-            check = _VLEN_CHECKS.get(kind)
+            check = checks[kind]
             if check is not None and info & 0xFFFF:
                 step, name_at, type_at, field = check
                 at, vlen = self._starts[index] + 3, info & 0xFFFF
@@ -255,7 +263,7 @@ class Btf:
                 if type_at is not None and max(w[at + type_at:at + step * vlen:step]) > limit:
                     raise BtfError(f"{self.label}: refers to a type beyond the last type {limit}",
                                    index + first, f"{field}.type")
-            elif kind == Kind.ARRAY:
+            elif kind == _ARRAY:
                 at = self._starts[index] + 3
                 if w[at] > limit or w[at + 1] > limit:
                     raise BtfError(f"{self.label}: array refers to a type beyond the last type {limit}",

@@ -453,13 +453,16 @@ def _align(lay: _Layout, section: Section) -> int:
 def _functions(lay: _Layout) -> tuple[dict[int, str], dict[str, tuple[str, ...]]]:
     """Name every function start slot; map each code section to its functions in slot order."""
     names: dict[int, str] = {}
-    for sym in _function_symbols(lay):
+    sources: dict[int, tuple[str, bool]] = {}  # slot → (the STT_FILE before it, static)
+    for sym, source in _function_symbols(lay):
         slot = lay.code[sym.section_index] + sym.value // 8
         if slot in names and sym.bind == "STB_LOCAL":
             continue  # an alias: keep the global (or first) name
         names[slot] = sym.name
+        sources[slot] = (source, sym.bind == "STB_LOCAL")
     for index, base in lay.code.items():
         names.setdefault(base, lay.obj.sections[index].name)
+    _qualify_statics(names, sources)
     _check_unique(lay, names)
     sections: dict[str, tuple[str, ...]] = {}
     for index, base in lay.code.items():
@@ -468,17 +471,37 @@ def _functions(lay: _Layout) -> tuple[dict[int, str], dict[str, tuple[str, ...]]
     return names, sections
 
 
-def _function_symbols(lay: _Layout) -> list[Symbol]:
-    """``STT_FUNC`` symbols in code sections, checked to start on a slot inside their section."""
+def _qualify_statics(names: dict[int, str], sources: dict[int, tuple[str, bool]]) -> None:
+    """Static functions of a linked object (``bpfvm link``, ``bpftool gen object``) that share a
+    name with a function of another source file become ``file.c:name``, as :mod:`bpfvm.linker`
+    names them ``object:name``; globals, and the first static of a name, keep theirs.  Two
+    functions of one name from the same file stay a clash (:func:`_check_unique` reports it)."""
+    holder: dict[str, str] = {}  # name → the source file of the function holding it
+    for slot in sorted(names, key=lambda s: (sources.get(s, ("", False))[1], s)):
+        fname, (source, static) = names[slot], sources.get(slot, ("", False))
+        if static and source and fname in holder and holder[fname] != source:
+            fname = f"{source}:{fname}"
+            while fname in holder:
+                fname += "'"
+            names[slot] = fname
+        holder.setdefault(fname, source)
+
+
+def _function_symbols(lay: _Layout) -> list[tuple[Symbol, str]]:
+    """``STT_FUNC`` symbols in code sections, checked to start on a slot inside their section,
+    each with the name of the ``STT_FILE`` symbol before it ("" if none)."""
     found = []
+    source = ""
     for sym in lay.obj.symbols:
+        if sym.type == "STT_FILE":
+            source = sym.name
         if sym.type != "STT_FUNC" or sym.section_index not in lay.code or not sym.name:
             continue
         size = lay.obj.sections[sym.section_index].size
         if sym.value % 8 or sym.value >= size:
             raise lay.error(f"symbol {sym.name}", f"function start {sym.value:#x} is not a slot inside "
                             f"{lay.obj.sections[sym.section_index].name} (size {size:#x})")
-        found.append(sym)
+        found.append((sym, source))
     return found
 
 

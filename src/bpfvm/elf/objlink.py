@@ -17,11 +17,11 @@ from __future__ import annotations
 import os
 import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from ..errors import ElfError
-from .reader import SHF_EXECINSTR, SHN_UNDEF, ObjectFile, Section, read_object
+from .reader import SHF_EXECINSTR, SHN_ABS, SHN_UNDEF, ObjectFile, Section, read_object
 from .writer import SHT_NOBITS, SHT_PROGBITS, OutRelocation, OutSection, OutSymbol, write_object
 
 __all__ = ["link_objects"]
@@ -68,10 +68,7 @@ def link_objects(paths: Sequence[str | os.PathLike[str] | bytes]) -> bytes:
             if (k, section.index) in parts:
                 _move_relocations(obj, k, section, parts, sections, symbols, index)
     _add_btf(objects, sections, parts, symbols)
-    ordered, remap = _locals_first(symbols)
-    for out in sections:
-        out.relocations = [OutRelocation(r.offset, r.type, remap[r.symbol]) for r in out.relocations]
-    return write_object(sections, ordered)
+    return write_object(sections, symbols)
 
 
 def _place(sections: list[OutSection], by_name: dict[str, int], section: Section) -> _Part:
@@ -95,62 +92,69 @@ def _place(sections: list[OutSection], by_name: dict[str, int], section: Section
 
 def _symbols(objects: list[ObjectFile], sections: list[OutSection],
              parts: dict[tuple[int, int], _Part]) -> tuple[list[OutSymbol], dict[tuple[int, int], int]]:
-    """Output symbols (section symbols, locals, resolved globals) and (object, symbol) → index."""
-    symbols = [OutSymbol(s.name, 0, 0, "STT_SECTION", "STB_LOCAL", i) for i, s in enumerate(sections, 1)]
+    """Output symbols in libbpf's order, and (object, symbol) → output index.
+
+    As ``linker_append_elf_sym`` does: each object's symbols in their order, ``STT_FILE`` ones
+    included; symbols of dropped sections left out; one ``STT_SECTION`` symbol per output
+    section (the first input's, the others mapped to it); locals kept as they are (static
+    symbols of the same name from different objects keep their names, told apart by the
+    ``STT_FILE`` before them); globals resolved by name in place of their first occurrence.
+    """
+    symbols: list[OutSymbol] = []
     index: dict[tuple[int, int], int] = {}
-    globals_: dict[str, int] = {}
+    globals_: dict[str, tuple[int, bool]] = {}
+    section_symbols: dict[int, int] = {}
     for k, obj in enumerate(objects):
         for n, sym in enumerate(obj.symbols):
-            if n == 0 or sym.type == "STT_FILE":
+            if n == 0:
                 continue
             part = parts.get((k, sym.section_index))
-            if sym.type == "STT_SECTION":
-                if part is not None:
-                    index[k, n] = part.out - 1
-                continue
-            if sym.section_index != SHN_UNDEF and part is None:
+            if sym.section_index == SHN_ABS:
+                out = OutSymbol(sym.name, sym.value, sym.size, sym.type, sym.bind, SHN_ABS)
+            elif sym.section_index != SHN_UNDEF and part is None:
                 continue  # a symbol in a dropped section
-            out = OutSymbol(sym.name, sym.value + (part.offset if part else 0), sym.size, sym.type, sym.bind,
-                            part.out if part else 0)
+            elif sym.type == "STT_SECTION":
+                assert part is not None
+                if part.out not in section_symbols:
+                    section_symbols[part.out] = len(symbols)
+                    symbols.append(OutSymbol(sym.name, 0, 0, sym.type, sym.bind, part.out))
+                index[k, n] = section_symbols[part.out]
+                continue
+            else:
+                out = OutSymbol(sym.name, sym.value + (part.offset if part else 0), sym.size, sym.type,
+                                sym.bind, part.out if part else 0)
             if sym.bind == "STB_LOCAL":
                 index[k, n] = len(symbols)
                 symbols.append(out)
                 continue
             index[k, n] = _resolve(symbols, globals_, out, obj.path)
-    return _rename_clashing_locals(symbols), index
+    return symbols, index
 
 
-def _rename_clashing_locals(symbols: list[OutSymbol]) -> list[OutSymbol]:
-    """Static functions and variables of the same name from different objects get ``.N``
-    suffixes (as LLVM names internal symbols it has to tell apart), so that every function of
-    the linked object has one name; the first keeps its name, globals always keep theirs."""
-    taken = {s.name for s in symbols if s.bind != "STB_LOCAL"}
-    out = []
-    for sym in symbols:
-        if sym.bind == "STB_LOCAL" and sym.type in ("STT_FUNC", "STT_OBJECT") and sym.name in taken:
-            n = 1
-            while f"{sym.name}.{n}" in taken:
-                n += 1
-            sym = OutSymbol(f"{sym.name}.{n}", sym.value, sym.size, sym.type, sym.bind, sym.section)
-        if sym.type != "STT_SECTION":
-            taken.add(sym.name)
-        out.append(sym)
-    return out
+def _resolve(symbols: list[OutSymbol], globals_: dict[str, tuple[int, bool]], new: OutSymbol,
+             where: str) -> int:
+    """The index of global ``new``: a new entry, or the entry of its name updated in place.
 
-
-def _resolve(symbols: list[OutSymbol], globals_: dict[str, int], new: OutSymbol, where: str) -> int:
-    at = globals_.get(new.name)
-    if at is None:
-        globals_[new.name] = len(symbols)
+    As libbpf: a definition replaces an extern, a strong one a weak one, two strong ones are an
+    :class:`ElfError`; a strong binding anywhere (an extern's too) makes the symbol strong.
+    ``globals_`` maps a name to its index and whether its definition is weak (or it is an extern).
+    """
+    found = globals_.get(new.name)
+    new_weak = new.bind == "STB_WEAK" or new.section == 0
+    if found is None:
+        globals_[new.name] = (len(symbols), new_weak)
         symbols.append(new)
         return len(symbols) - 1
+    at, old_weak = found
     old = symbols[at]
-    if new.section == 0:
-        return at  # an extern: whatever is (or will be) defined
-    if old.section == 0 or (old.bind == "STB_WEAK" and new.bind != "STB_WEAK"):
-        symbols[at] = new
-    elif old.bind != "STB_WEAK" and new.bind != "STB_WEAK":
+    if new.section and old.section and not old_weak and not new_weak:
         raise ElfError(f"{where}: symbol {new.name!r} is defined in more than one object")
+    bind = "STB_GLOBAL" if "STB_GLOBAL" in (old.bind, new.bind) else old.bind
+    if new.section and (old.section == 0 or (old_weak and not new_weak)):
+        symbols[at] = replace(new, bind=bind)
+        globals_[new.name] = (at, new_weak)
+    else:
+        symbols[at] = replace(old, bind=bind)
     return at
 
 
@@ -187,15 +191,6 @@ def _shift_addend(out: OutSection, at: int, rtype: int, shift: int, where: str) 
         struct.pack_into("<I", data, at, (struct.unpack_from("<I", data, at)[0] + shift) & 0xFFFFFFFF)
     else:
         raise ElfError(f"{where}: relocation type {rtype} against a section symbol cannot be moved")
-
-
-def _locals_first(symbols: list[OutSymbol]) -> tuple[list[OutSymbol], list[int]]:
-    order = [i for i, s in enumerate(symbols) if s.bind == "STB_LOCAL"] + \
-            [i for i, s in enumerate(symbols) if s.bind != "STB_LOCAL"]
-    remap = [0] * len(symbols)
-    for new, old in enumerate(order):
-        remap[old] = new
-    return [symbols[i] for i in order], remap
 
 
 def _final_ids(merged: Any) -> tuple[list[int], list[int]]:

@@ -1,8 +1,9 @@
 """Writing BPF ELF relocatable objects (System V gABI, ELF-64 little-endian, ``EM_BPF``).
 
 :func:`write_object` lays out an object from plain values: sections with their bytes (or a
-size, for ``SHT_NOBITS``), a symbol table (locals first, as the gABI requires; ``sh_info`` is
-the first global), and one ``SHT_REL`` section per relocated section (``.rel<name>``, as LLVM
+size, for ``SHT_NOBITS``), a symbol table (``sh_info`` is the first global when locals come
+first, as the gABI requires; 0 for libbpf's linker order, where a later object's locals follow
+globals), and one ``SHT_REL`` section per relocated section (``.rel<name>``, as LLVM
 names them).  The section-name and symbol-name string tables are written last.  The result
 reads back with :func:`bpfvm.elf.reader.read_object`, llvm-objdump and libbpf.
 """
@@ -76,7 +77,7 @@ class _Strings:
 
 def write_object(sections: list[OutSection], symbols: list[OutSymbol]) -> bytes:
     """The bytes of an object with ``sections`` (their indices are 1, 2, … in order) and
-    ``symbols`` (index 0 is the null symbol, added here; locals must come before globals)."""
+    ``symbols`` (index 0 is the null symbol, added here), written in the order given."""
     names, strings = _Strings(), _Strings()
     all_sections = list(sections)
     symtab_index = len(all_sections) + 1 + sum(1 for s in sections if s.relocations)
@@ -94,6 +95,8 @@ def write_object(sections: list[OutSection], symbols: list[OutSymbol]) -> bytes:
         symtab.data += struct.pack("<IBBHQQ", strings.add(sym.name), info, 0, sym.section, sym.value,
                                    sym.size)
     first_global = 1 + next((i for i, s in enumerate(symbols) if s.bind != "STB_LOCAL"), len(symbols))
+    if any(s.bind == "STB_LOCAL" for s in symbols[first_global - 1:]):
+        first_global = 0  # locals after globals (libbpf's linker order): sh_info 0, as libbpf writes
     strtab = OutSection(".strtab", SHT_STRTAB, 0, strings.data)
     all_sections += [symtab, strtab]
     shstrtab = OutSection(".shstrtab", SHT_STRTAB, 0)
