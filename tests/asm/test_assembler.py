@@ -336,3 +336,16 @@ def test_garbage_raises_only_asm_error(tokens: list[str]) -> None:
         assemble(" ".join(tokens))
     except AsmError:
         pass
+
+
+@pytest.mark.parametrize(("text", "value"), [("012", 10), ("-012", -10), ("07", 7), ("0", 0), ("10", 10),
+                                             ("0b101", 5), ("0x10", 16)])
+def test_numbers_with_a_leading_zero_are_octal(text: str, value: int) -> None:
+    """Found by fuzzing (atheris): ``012`` raised ValueError from int(); llvm-mc reads it as octal."""
+    assert assemble(f"mov %r0, {text}") == encode([make("mov64_imm", imm=value)])
+
+
+@pytest.mark.parametrize("text", ["09", "-0333333333333333333333333333333333333333", "0b2"])
+def test_bad_numbers_raise_asm_error(text: str) -> None:
+    with pytest.raises(AsmError):
+        assemble(f"callx\t{text}")
