@@ -14,6 +14,7 @@ __all__ = [
     "BpfError",
     "DecodeError",
     "ElfError",
+    "GuestMemoryError",
     "ProgramError",
     "TrapKind",
     "VmTrap",
@@ -49,6 +50,12 @@ class AsmError(BpfError):
 
 class ElfError(BpfError):
     """A malformed or unsupported ELF object; the message names file, section, symbol or offset."""
+
+
+class GuestMemoryError(BpfError, MemoryError):
+    """A VM's guest memory (``VM(memory_size=…)``) has no room for a region: a program's
+    segments, a run buffer, a map.  A ``MemoryError`` too, so callers that treat it as C's
+    ``ENOMEM`` keep working; the host's memory is never touched."""
 
 
 class ProgramError(BpfError):
@@ -89,6 +96,9 @@ class TrapKind(enum.Enum):
     HEAP = "heap"
     #: A function's last instruction, a call to a function that should not return, returned.
     FELL_OFF = "fell-off"
+    #: The guest wrote more than ``max_output`` bytes in one run (stdout, stderr and files),
+    #: as a process past ``RLIMIT_FSIZE`` gets ``SIGXFSZ``.
+    OUTPUT_LIMIT = "output-limit"
 
 
 class VmTrap(BpfError):
