@@ -53,6 +53,9 @@ class VM:
 
     Guest file access goes only to the host directories in ``fs`` (guest prefix → host dir).
 
+    ``max_output`` bounds the bytes each run writes to stdout, stderr and files: the write
+    that crosses it is cut at the limit and the run stops with an ``OUTPUT_LIMIT`` trap.
+
     ``timeout`` bounds the wall-clock time of every run, in seconds: a run still going then
     stops with a ``TIMEOUT`` :class:`~bpfvm.errors.VmTrap` (see :mod:`bpfvm.runtime.cancel`).
     ``jit_cache`` (JIT engine) keeps compiled native code on disk between processes (default:
@@ -69,7 +72,8 @@ class VM:
                  lazy_binding: bool = False, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None,
                  stderr: BinaryIO | None = None, fs: Mapping[str, str] | None = None,
                  env: Mapping[str, str] | None = None, timeout: float | None = None,
-                 jit_cache: bool | None = None, interruptible: bool = True) -> None:
+                 jit_cache: bool | None = None, interruptible: bool = True,
+                 max_output: int | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if (stack_size is not None and (stack_size <= 0 or stack_size % 8)) or max_call_depth <= 0:
@@ -95,6 +99,12 @@ class VM:
         if timeout is not None and not interruptible:
             raise ValueError("a timeout needs interruptible=True (native loops must check the clock)")
         self.timeout = timeout
+        if max_output is not None and max_output < 0:
+            raise ValueError("max_output must be a number of bytes >= 0")
+        #: Bytes a run may write to stdout, stderr and files together (None: no limit), and
+        #: how many the current (or last) run wrote (:func:`bpfvm.libc.stream.charge_output`).
+        self.max_output = max_output
+        self.output_written = 0
         self.jit_cache = jit_cache
         self.interruptible = interruptible
         #: pc of the current intrinsic call, and the registers it sees (r1..r5, r10 live).
@@ -241,6 +251,8 @@ class VM:
     def run_main(self, program: Program, argv: Sequence[str | bytes], entry: str | None = None) -> int:
         """Run ``main(argc, argv)`` with ``argv`` as NUL-terminated strings in guest memory.
 
+        Files the guest opened are closed when the run ends, however it ends.
+
         Returns main's return value, or the status passed to ``exit()``, as a C int.
         """
         mark = self.memory.mark()
@@ -252,12 +264,18 @@ class VM:
                 self.memory.store(table.base + 8 * i, 8, region.base)
             r0 = self.run(program, len(strings), table.base, entry=entry or "main", _at_return=_finish)
         finally:
+            if self.libc_state:  # as a process's end closes its files, even when it was killed
+                from .libc.stdio import close_files
+
+                close_files(self)
             self.memory.release(mark)
         return ((r0 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
 
     def _call(self, compiled: Compiled, start: int, regs: tuple[int, ...],
               at_return: Callable[[VM], None] | None = None) -> int:
         budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
+        if self._running is None:
+            self.output_written = 0
         outer, self._running = self._running, compiled
         try:
             r0, _ = compiled.call(start, regs, budget, self.timeout)
