@@ -42,21 +42,25 @@ def unexpected(where: str, exc: BaseException) -> str:
 
 # -- decoder --------------------------------------------------------------------------------
 def _mutate_code(rng: random.Random, code: bytearray) -> bytearray:
+    """One to four mutations; most keep the opcode and change an operand (off, imm, registers)."""
+    from bpfvm.isa import SPECS
+
     for _ in range(rng.randint(1, 4)):
-        choice = rng.randrange(4)
-        if choice == 0 and code:
-            code[rng.randrange(len(code))] = rng.getrandbits(8)
-        elif choice == 1:
+        choice = rng.randrange(8)
+        slot = rng.randrange(len(code) // 8 or 1) * 8
+        if not code:
+            code += bytes(rng.getrandbits(8) for _ in range(8))
+        elif choice < 4:  # an operand byte: off or imm
+            code[slot + rng.randrange(2, 8)] = rng.getrandbits(8)
+        elif choice == 4:  # registers
+            code[slot + 1] = rng.getrandbits(8) if rng.random() < 0.3 else rng.randrange(10) * 17 & 0xFF
+        elif choice == 5:
+            code[slot] = rng.choice(SPECS).opcode
+        elif choice == 6:
             at = rng.randrange(len(code) + 1)
             code[at:at] = bytes(rng.getrandbits(8) for _ in range(rng.choice((1, 8, 8, 16))))
-        elif choice == 2 and code:
-            at = rng.randrange(len(code))
-            del code[at:at + rng.choice((1, 8, 8))]
-        elif code:  # a whole random but known opcode
-            from bpfvm.isa import SPECS
-
-            slot = rng.randrange(len(code) // 8 or 1) * 8
-            code[slot:slot + 1] = bytes([rng.choice(SPECS).opcode])
+        else:
+            del code[slot:slot + rng.choice((1, 8, 8))]
     return code
 
 
@@ -68,7 +72,7 @@ def decode_target(seed: int, count: int = 400) -> Result:
     from .programs import generate
 
     rng = random.Random(seed)
-    base = encode(generate(seed, entries=4, callees=2, size=6).program.insns)
+    base = encode(generate(seed, entries=1, callees=1, size=6).program.insns)
     result = Result()
     vm = VM(max_instructions=2_000, memory_size=4 << 20, heap_size=1 << 16, stack_size=512, max_call_depth=8)
     vm.helpers.update({1: lambda *a: a[0], 2: lambda *_: None})
