@@ -13,12 +13,14 @@ anything was found.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
@@ -66,13 +68,22 @@ class Worker:
 
 def serve(target: str) -> None:
     """The worker loop: a seed per line on stdin, a JSON Result per line on stdout."""
-    check = {**TARGETS, **optional_targets()}[target]
+    check = _target(target)
     out: IO[str] = sys.stdout
     sys.stdout = sys.stderr  # guest output and prints must not corrupt the protocol
     for line in sys.stdin:
         result = check(int(line))
         out.write(json.dumps(asdict(result)) + "\n")
         out.flush()
+
+
+def _target(name: str) -> Callable[[int], Result]:
+    """A target by name, or ``package.module:function`` (a target of one's own)."""
+    if ":" in name:
+        module, function = name.split(":")
+        found: Callable[[int], Result] = getattr(importlib.import_module(module), function)
+        return found
+    return {**TARGETS, **optional_targets()}[name]
 
 
 def run_campaign(target: str, seconds: float, seed: int, out: Path, timeout: float = 600,
