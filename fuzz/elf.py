@@ -159,6 +159,8 @@ def mutate(rng: random.Random, data: bytes, table: list[Field], regions: list[tu
         roll = rng.random()
         if roll < 0.6:
             f = rng.choice(table)
+            if f.offset + f.size > len(out):  # cut off by an earlier truncation
+                continue
             old = int.from_bytes(out[f.offset:f.offset + f.size], "little")
             new = _interesting(rng, old, f.size, len(out))
             out[f.offset:f.offset + f.size] = new.to_bytes(f.size, "little")
@@ -167,13 +169,15 @@ def mutate(rng: random.Random, data: bytes, table: list[Field], regions: list[tu
             name, offset, size = rng.choice(regions)
             for _ in range(rng.randint(1, 4)):
                 at = offset + rng.randrange(size)
+                if at >= len(out):
+                    break
                 out[at] = rng.getrandbits(8) if rng.random() < 0.7 else rng.choice((0, 0xFF, 0x7F, 0x80))
             done.append(f"bytes of {name}")
-        elif roll < 0.93:
+        elif roll < 0.93 and out:
             cut = rng.randrange(len(out))
             del out[cut:]
             done.append(f"truncate at {cut}")
-        else:
+        elif out:
             at = rng.randrange(len(out))
             out[at] ^= 1 << rng.randrange(8)
             done.append(f"bit flip at {at}")
