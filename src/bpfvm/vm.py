@@ -16,7 +16,7 @@ from .program import Program, check_resolved, data_patches, link
 from .runtime.calls import UNBOUNDED, ProgramExit
 from .runtime.intrinsics import IntrinsicTable
 
-__all__ = ["ENGINES", "KERNEL_FRAME", "MAX_FRAME", "VM", "Globals"]
+__all__ = ["ENGINES", "JIT_MAX_CALL_DEPTH", "KERNEL_FRAME", "MAX_FRAME", "VM", "Globals"]
 
 #: Engines a VM can run programs on (every test corpus runs through each): the pure-Python
 #: interpreter (the reference) and the LLVM JIT (:mod:`bpfvm.jit`).
@@ -28,6 +28,11 @@ KERNEL_FRAME = 512
 #: The largest frame a VM made without ``stack_size`` runs a program with: ``bpfvm cc``'s default
 #: (:data:`bpfvm.cc.STACK_SIZE`).  Its stack holds ``max_call_depth`` frames this large.
 MAX_FRAME = 16384
+#: The deepest BPF call nesting the JIT accepts: its BPF-to-BPF calls are native calls on the
+#: calling thread's stack (up to ~256 bytes a frame), so deeper nesting could overflow an
+#: 8 MiB thread stack and crash the host process (it did at 10**6).  The interpreter's frames
+#: live on the heap: it has no such bound.
+JIT_MAX_CALL_DEPTH = 8192
 _MIB = 1 << 20
 _M64 = 0xFFFF_FFFF_FFFF_FFFF
 
@@ -78,6 +83,9 @@ class VM:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if (stack_size is not None and (stack_size <= 0 or stack_size % 8)) or max_call_depth <= 0:
             raise ValueError("stack_size must be a positive multiple of 8 and max_call_depth positive")
+        if engine == "jit" and max_call_depth > JIT_MAX_CALL_DEPTH:
+            raise ValueError(f"max_call_depth {max_call_depth} is deeper than the JIT allows "
+                             f"({JIT_MAX_CALL_DEPTH}: its calls use the host thread's stack)")
         self.engine = engine
         self.stack_size = stack_size
         self.max_call_depth = max_call_depth

@@ -9,6 +9,8 @@ call depth, output size (``max_output``), and no host environment or processes.
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +18,7 @@ import pytest
 import bpfvm
 from bpfvm import VM, TrapKind, VmTrap
 from bpfvm.errors import BpfError, GuestMemoryError
-from bpfvm.vm import ENGINES
+from bpfvm.vm import ENGINES, JIT_MAX_CALL_DEPTH
 
 OK = bpfvm.assemble("mov %r0, 42\nexit")
 SPIN = bpfvm.assemble("mov %r0, 0\nloop:\nadd %r0, 1\nja loop\nexit")
@@ -180,3 +182,26 @@ def test_limits_after_each_other(engine: str) -> None:
     kinds = [trap(vm, SPIN).kind, trap(vm, RECURSE).kind]
     assert kinds == [TrapKind.BUDGET, TrapKind.CALL_DEPTH]
     still_works(vm)
+
+
+DEEP = r"""
+import bpfvm, sys
+depth = int(sys.argv[1])
+vm = bpfvm.VM("jit", stack_size=512, max_call_depth=depth, jit_cache=False, memory_size=1 << 30)
+program = bpfvm.assemble("call f\nexit\nf:\nmov %r1, 1\ncall f\nadd %r0, %r1\nexit")
+try:
+    vm.run(program)
+except bpfvm.VmTrap as trap:
+    print(trap.kind.value, vm.run(bpfvm.assemble("mov %r0, 42\nexit")))
+"""
+
+
+def test_jit_call_depth_is_bounded_by_the_host_stack() -> None:
+    """Found by testing the limits: the JIT at max_call_depth=10**6 overflowed the host's native
+    stack (SIGSEGV).  Its depth is now capped; the cap itself runs (in a child process)."""
+    with pytest.raises(ValueError, match="deeper than the JIT allows"):
+        VM("jit", max_call_depth=JIT_MAX_CALL_DEPTH + 1)
+    done = subprocess.run([sys.executable, "-c", DEEP, str(JIT_MAX_CALL_DEPTH)], capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["call-depth", "42"]
