@@ -78,8 +78,8 @@ def check(seed: int) -> Result:
     with tempfile.TemporaryDirectory(prefix="bpfvm-csmith-") as name:
         tmp = Path(name)
         source = tmp / f"csmith-{seed}.c"
-        source.write_bytes(subprocess.run(["csmith", "--seed", str(seed), *OPTIONS], check=True,
-                                          capture_output=True).stdout)
+        source.write_bytes(subprocess.run(["csmith", "--seed", str(seed), *OPTIONS], check=True, cwd=tmp,
+                                          capture_output=True).stdout)  # cwd: its platform.info
         native = _native(source, tmp)
         if native is None:
             result.count("native-timeout")

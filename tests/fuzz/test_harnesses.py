@@ -10,12 +10,12 @@ import json
 from pathlib import Path
 
 import pytest
-
-from bpfvm import Program
-from fuzz import csmith, elf, targets
 from fuzz.campaign import run_campaign
 from fuzz.differential import check_module, outcomes
 from fuzz.programs import generate
+
+from bpfvm import Program
+from fuzz import csmith, elf, targets
 
 
 def test_generated_programs_are_valid_and_varied() -> None:
