@@ -30,6 +30,8 @@ from .targets import TARGETS, Result, optional_targets
 __all__ = ["main", "run_campaign"]
 
 ROOT = Path(__file__).resolve().parent.parent
+#: Seconds a worker may take to start (import bpfvm and LLVM) before its first seed.
+STARTUP_TIMEOUT = 300.0
 
 
 class Worker:
@@ -40,10 +42,26 @@ class Worker:
         self.proc = subprocess.Popen([sys.executable, "-m", "fuzz.campaign", "--worker", target],
                                      stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT, env=env,
                                      text=True, bufsize=1)
+        self.ready = False
+
+    def _wait_ready(self) -> str | None:
+        """Wait for the worker's start-up line (importing bpfvm, LLVM …: not part of a seed's time)."""
+        assert self.proc.stdout is not None
+        ready, _, _ = select.select([self.proc.stdout], [], [], STARTUP_TIMEOUT)
+        line = self.proc.stdout.readline() if ready else ""
+        if line.strip() != "ready":
+            self.stop()
+            return f"worker failed to start: {line.strip() or 'no answer'}"
+        self.ready = True
+        return None
 
     def ask(self, seed: int, timeout: float) -> dict[str, Any] | str:
         """The result of ``seed``, or a text saying how the worker died or hung."""
         assert self.proc.stdin is not None and self.proc.stdout is not None
+        if not self.ready:
+            failed = self._wait_ready()
+            if failed:
+                return failed
         self.proc.stdin.write(f"{seed}\n")
         self.proc.stdin.flush()
         ready, _, _ = select.select([self.proc.stdout], [], [], timeout)
@@ -71,6 +89,10 @@ def serve(target: str) -> None:
     check = _target(target)
     out: IO[str] = sys.stdout
     sys.stdout = sys.stderr  # guest output and prints must not corrupt the protocol
+    import bpfvm.jit  # noqa: F401 - loaded before the first seed's clock starts
+
+    out.write("ready\n")
+    out.flush()
     for line in sys.stdin:
         result = check(int(line))
         out.write(json.dumps(asdict(result)) + "\n")
