@@ -349,3 +349,12 @@ def test_numbers_with_a_leading_zero_are_octal(text: str, value: int) -> None:
 def test_bad_numbers_raise_asm_error(text: str) -> None:
     with pytest.raises(AsmError):
         assemble(f"callx\t{text}")
+
+
+@pytest.mark.parametrize("src", ["-0x4", "-4", "7", "0xf"])
+def test_unknown_lddw_pseudo_source_is_an_asm_error(src: str) -> None:
+    """Found by fuzzing (asm harness, seed 5000..5090): ``ld_pseudo r0, -0x4, 0x23`` was masked
+    to pseudo source 12 and assembled into bytecode the decoder rejects."""
+    with pytest.raises(AsmError, match="unknown lddw pseudo source"):
+        assemble(f"ld_pseudo r0, {src}, 0x23")
+    assert assemble("ld_pseudo r1, 2, 0x23") == encode([make("lddw", dst=1, src=2, imm=0x23)])

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from ..errors import AsmError
 from ..isa import SPECS, Insn, OpSpec, encode, make
+from ..isa.opcodes import LDDW_PSEUDO
 from .syntax import ALU_OPERATORS, ATOMIC_OPERATORS, JCOND_OPERATORS, spec_index
 
 __all__ = ["assemble"]
@@ -216,7 +217,10 @@ def _llvm_lddw(line: _Line, m: re.Match[str]) -> _Parsed:
 
 def _llvm_ld_pseudo(line: _Line, m: re.Match[str]) -> _Parsed:
     _, dst = _register(line, m.group(1), m.start(1), "r")
-    src = _number(line, m.group(2), m.start(2), 4, "pseudo source") & 0xF
+    src = _number(line, m.group(2), m.start(2), 4, "pseudo source")
+    if src not in LDDW_PSEUDO:
+        raise line.error(f"unknown lddw pseudo source {m.group(2).strip()} (known: "
+                         f"{', '.join(f'{k} {v}' for k, v in LDDW_PSEUDO.items())})", m.start(2))
     return _Parsed(_lddw(dst, src, _number(line, m.group(3), m.start(3), 64, "64-bit immediate")))
 
 
