@@ -205,3 +205,49 @@ def test_jit_call_depth_is_bounded_by_the_host_stack() -> None:
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["call-depth", "42"]
+
+
+QSORT = r"""
+#include <stdio.h>
+#include <stdlib.h>
+static unsigned char big[16 << 20];
+static int cmp(const void *a, const void *b) { return *(const unsigned char *)a - *(const unsigned char *)b; }
+int main(int argc, char **argv) {
+    size_t n = (size_t)atoi(argv[1]);
+    if (argc > 2)
+        for (size_t i = 0; i < n; i++) big[i] = (unsigned char)(i * 7919 + 13);
+    qsort(big, n, 1, cmp);
+    for (size_t i = 1; i < n; i++) if (big[i - 1] > big[i]) return -1;
+    return big[n - 1];
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def qsort_program(tmp_path_factory: pytest.TempPathFactory) -> bpfvm.Program:
+    path = tmp_path_factory.mktemp("qsort") / "qsort.c"
+    path.write_text(QSORT)
+    return bpfvm.load(bpfvm.cc.compile_c(path))
+
+
+def test_qsort_host_memory_does_not_grow_with_the_count(qsort_program: bpfvm.Program) -> None:
+    """Found by testing the limits: qsort of 10M one-byte items took 1.1 GB of host memory and
+    38 s before the guest's 1000-instruction budget could stop it.  Large arrays are now sorted
+    in place: the budget stops the first comparisons."""
+    from bpfvm.libc.stdlib import QSORT_STABLE_MAX
+
+    vm = make("interpreter", max_instructions=1000, memory_size=64 << 20, heap_size=1 << 20)
+    with pytest.raises(VmTrap) as info:
+        vm.run_main(qsort_program, ["qsort", str(16 << 20)])
+    assert info.value.kind is TrapKind.BUDGET and 16 << 20 > QSORT_STABLE_MAX
+    assert vm.instructions == 1000
+    still_works(vm)
+
+
+def test_qsort_in_place_sorts(engine: str, qsort_program: bpfvm.Program,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    from bpfvm.libc import stdlib
+
+    monkeypatch.setattr(stdlib, "QSORT_STABLE_MAX", 16)
+    vm = make(engine, memory_size=64 << 20, heap_size=1 << 20)
+    assert vm.run_main(qsort_program, ["qsort", "3000", "fill"]) == 255
