@@ -134,6 +134,8 @@ class Compiled:
     keep: list[Any] = field(default_factory=list, repr=False)
     ctx: Any = field(default_factory=lambda: (_U64 * CTX_SLOTS)(), repr=False)
     pending: BaseException | None = field(default=None, repr=False)
+    #: pc of the latest host callback (where a timeout that surfaces late is reported).
+    host_pc: int = -1
     mem_base: int = 0
     #: Wall-clock limit of the current run, seconds (None: unlimited), and its deadline.
     timeout: float | None = None
@@ -177,6 +179,8 @@ class Compiled:
         left = ctx[CTX_LEFT]
         if ctx[CTX_STATUS] != Status.OK:
             exc = self.take_trap()
+            if isinstance(exc, Cancelled):  # delivered where host() could not catch it
+                exc = timeout_trap(self.host_pc, timeout)
             if not isinstance(exc, PacketAbort):
                 self.executed = budget - self.reserve - state.left
                 raise exc
@@ -266,6 +270,7 @@ class Compiled:
              r10: int, depth: int) -> int:
         """The one entry from native code into Python; never lets an exception escape."""
         try:
+            self.host_pc = pc
             return self.dispatch(_CALLBACKS[kind], arg, pc, left, (r1, r2, r3, r4, r5), r10, depth)
         except Cancelled:  # raised into a host function by the watch of run_native()
             self.state.left = left
