@@ -16,7 +16,10 @@ import sys
 
 import atheris
 
-with atheris.instrument_imports():
+with atheris.instrument_imports():  # bpfvm imports some stages lazily: name them here
+    import bpfvm.asm.assembler
+    import bpfvm.asm.disasm
+    import bpfvm.interpreter.codegen  # noqa: F401
     from bpfvm import VM, BpfError, Program, assemble, disassemble
 
 __all__ = ["asm_one", "decode_one", "main"]
