@@ -22,7 +22,8 @@ from .state import Machine, arg_int, arg_long, export, guest_string, set_errno, 
 from .stdio import flush_all
 
 __all__ = [
-    "QSORT_STABLE_MAX", "abort", "abs_", "assert_fail", "atexit", "atoi", "atol", "bpf_trap", "bsearch", "calloc", "exit_",
+    "QSORT_STABLE_MAX", "abort", "abs_", "assert_fail", "atexit", "atoi", "atol", "bpf_trap", "bsearch",
+    "calloc", "exit_",
     "exit_now", "finish", "free", "getenv", "labs", "malloc", "parse_integer", "qsort", "rand", "realloc",
     "reallocarray", "run_atexit", "srand", "strtol", "strtoul",
 ]
