@@ -9,13 +9,15 @@ BIN    := $(VENV)/bin
 
 # Debian packages the tests/demo need.  llvm-19 provides llvm-objdump-19 (reference
 # disassembler); freedoom the WADs DOOM plays (/usr/share/games/doom); bpftool, libbpf-dev,
-# tcpdump/libpcap, seccomp and strace are the reference tools and headers of kernel-style programs.
-DEB_PACKAGES := llvm-19 freedoom bpftool libbpf-dev tcpdump libpcap0.8-dev python3-seccomp libseccomp-dev strace
+# tcpdump/libpcap, seccomp and strace are the reference tools and headers of kernel-style programs;
+# csmith and libcsmith-dev write the random C programs of the fuzz campaign (make fuzz).
+DEB_PACKAGES := llvm-19 freedoom bpftool libbpf-dev tcpdump libpcap0.8-dev python3-seccomp libseccomp-dev strace \
+                csmith libcsmith-dev
 
 # Paths that exist get linted (bench/ or tests/ may not exist yet).
-LINT_PATHS := $(wildcard src tests bench examples)
+LINT_PATHS := $(wildcard src tests bench examples fuzz)
 
-.PHONY: venv deb-deps test lint typecheck pytest demo bench clean
+.PHONY: venv deb-deps test lint typecheck pytest demo bench fuzz clean
 
 venv: $(VENV)/stamp
 
@@ -74,6 +76,13 @@ bench: venv
 	$(BIN)/python bench/image.py
 	$(BIN)/python bench/doom.py
 	$(BIN)/python bench/cbpf.py
+
+# The fuzz campaign (fuzz/campaign.py): FUZZ_SECONDS per target, seeds from FUZZ_SEED, at
+# lowest priority; findings in build/fuzz/TARGET.findings.  `make test` runs a seeded slice.
+FUZZ_SECONDS ?= 300
+FUZZ_SEED    ?= 0
+fuzz: venv
+	nice -n 19 $(BIN)/python -m fuzz.campaign all --seconds $(FUZZ_SECONDS) --seed $(FUZZ_SEED)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -16,6 +16,9 @@ __all__ = [
     "DecodeError",
     "ElfError",
     "MapError",
+
+
+    "GuestMemoryError",
     "ProgramError",
     "TrapKind",
     "VmTrap",
@@ -87,6 +90,12 @@ class BtfError(BpfError):
         self.field = field
 
 
+class GuestMemoryError(BpfError, MemoryError):
+    """A VM's guest memory (``VM(memory_size=…)``) has no room for a region: a program's
+    segments, a run buffer, a map.  A ``MemoryError`` too, so callers that treat it as C's
+    ``ENOMEM`` keep working; the host's memory is never touched."""
+
+
 class ProgramError(BpfError):
     """A program that decodes but cannot run: bad entry, unknown helper, bad call target."""
 
@@ -127,6 +136,11 @@ class TrapKind(enum.Enum):
     FELL_OFF = "fell-off"
     #: ``longjmp`` to a ``jmp_buf`` whose ``setjmp`` frame has returned (or that no ``setjmp`` filled).
     BAD_LONGJMP = "bad-longjmp"
+
+
+    #: The guest wrote more than ``max_output`` bytes in one run (stdout, stderr and files),
+    #: as a process past ``RLIMIT_FSIZE`` gets ``SIGXFSZ``.
+    OUTPUT_LIMIT = "output-limit"
 
 
 class VmTrap(BpfError):

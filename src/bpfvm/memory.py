@@ -31,7 +31,7 @@ import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from .errors import TrapKind, VmTrap
+from .errors import GuestMemoryError, TrapKind, VmTrap
 
 __all__ = ["GUARD", "PAGE", "Memory", "Region", "map_file_pages"]
 
@@ -92,7 +92,9 @@ class Memory:
 
     # -- layout ----------------------------------------------------------------------------
     def map(self, name: str, data: bytes | int, *, writable: bool, align: int = 16) -> Region:
-        """Place a new region holding ``data`` (or ``data`` zero bytes) and return it."""
+        """Place a new region holding ``data`` (or ``data`` zero bytes) and return it.
+
+        Raises :class:`~bpfvm.errors.GuestMemoryError` when the region does not fit."""
         size = data if isinstance(data, int) else len(data)
         if writable:
             base = _align(self._rw_next, align)
@@ -102,7 +104,8 @@ class Memory:
             limit = self._ro_top
         if base + size > limit:
             kind = "writable" if writable else "read-only"
-            raise MemoryError(f"guest memory: no room for {size} {kind} bytes for {name!r}")
+            raise GuestMemoryError(f"guest memory: no room for {size} {kind} bytes for {name!r} "
+                                   f"(memory_size is {self.size})")
         if writable:
             self._rw_next = base + size
         else:

@@ -16,7 +16,7 @@ from .program import Program, check_resolved, data_patches, link
 from .runtime.calls import UNBOUNDED, ProgramExit
 from .runtime.intrinsics import IntrinsicTable
 
-__all__ = ["ENGINES", "KERNEL_FRAME", "MAX_FRAME", "VM", "Globals"]
+__all__ = ["ENGINES", "JIT_MAX_CALL_DEPTH", "KERNEL_FRAME", "MAX_FRAME", "VM", "Globals"]
 
 #: Engines a VM can run programs on (every test corpus runs through each): the pure-Python
 #: interpreter (the reference) and the LLVM JIT (:mod:`bpfvm.jit`).
@@ -28,6 +28,11 @@ KERNEL_FRAME = 512
 #: The largest frame a VM made without ``stack_size`` runs a program with: ``bpfvm cc``'s default
 #: (:data:`bpfvm.cc.STACK_SIZE`).  Its stack holds ``max_call_depth`` frames this large.
 MAX_FRAME = 16384
+#: The deepest BPF call nesting the JIT accepts: its BPF-to-BPF calls are native calls on the
+#: calling thread's stack (up to ~256 bytes a frame), so deeper nesting could overflow an
+#: 8 MiB thread stack and crash the host process (it did at 10**6).  The interpreter's frames
+#: live on the heap: it has no such bound.
+JIT_MAX_CALL_DEPTH = 8192
 _MIB = 1 << 20
 _M64 = 0xFFFF_FFFF_FFFF_FFFF
 
@@ -53,6 +58,9 @@ class VM:
 
     Guest file access goes only to the host directories in ``fs`` (guest prefix → host dir).
 
+    ``max_output`` bounds the bytes each run writes to stdout, stderr and files: the write
+    that crosses it is cut at the limit and the run stops with an ``OUTPUT_LIMIT`` trap.
+
     ``timeout`` bounds the wall-clock time of every run, in seconds: a run still going then
     stops with a ``TIMEOUT`` :class:`~bpfvm.errors.VmTrap` (see :mod:`bpfvm.runtime.cancel`).
     ``jit_cache`` (JIT engine) keeps compiled native code on disk between processes (default:
@@ -69,11 +77,15 @@ class VM:
                  lazy_binding: bool = False, stdin: BinaryIO | None = None, stdout: BinaryIO | None = None,
                  stderr: BinaryIO | None = None, fs: Mapping[str, str] | None = None,
                  env: Mapping[str, str] | None = None, timeout: float | None = None,
-                 jit_cache: bool | None = None, interruptible: bool = True) -> None:
+                 jit_cache: bool | None = None, interruptible: bool = True,
+                 max_output: int | None = None) -> None:
         if engine not in ENGINES:
             raise ValueError(f"unknown engine {engine!r}; available: {', '.join(ENGINES)}")
         if (stack_size is not None and (stack_size <= 0 or stack_size % 8)) or max_call_depth <= 0:
             raise ValueError("stack_size must be a positive multiple of 8 and max_call_depth positive")
+        if engine == "jit" and max_call_depth > JIT_MAX_CALL_DEPTH:
+            raise ValueError(f"max_call_depth {max_call_depth} is deeper than the JIT allows "
+                             f"({JIT_MAX_CALL_DEPTH}: its calls use the host thread's stack)")
         self.engine = engine
         self.stack_size = stack_size
         self.max_call_depth = max_call_depth
@@ -97,6 +109,12 @@ class VM:
         if timeout is not None and not interruptible:
             raise ValueError("a timeout needs interruptible=True (native loops must check the clock)")
         self.timeout = timeout
+        if max_output is not None and max_output < 0:
+            raise ValueError("max_output must be a number of bytes >= 0")
+        #: Bytes a run may write to stdout, stderr and files together (None: no limit), and
+        #: how many the current (or last) run wrote (:func:`bpfvm.libc.stream.charge_output`).
+        self.max_output = max_output
+        self.output_written = 0
         self.jit_cache = jit_cache
         self.interruptible = interruptible
         #: pc of the current intrinsic call, and the registers it sees (r1..r5, r10 live).
@@ -306,6 +324,8 @@ class VM:
     def run_main(self, program: Program, argv: Sequence[str | bytes], entry: str | None = None) -> int:
         """Run ``main(argc, argv)`` with ``argv`` as NUL-terminated strings in guest memory.
 
+        Files the guest opened are closed when the run ends, however it ends.
+
         Returns main's return value, or the status passed to ``exit()``, as a C int.
         """
         self.compile(self.program(program))  # placed before argv: its addresses (and the JIT
@@ -318,6 +338,10 @@ class VM:
                 self.memory.store(table.base + 8 * i, 8, region.base)
             r0 = self.run(program, len(strings), table.base, entry=entry or "main", _at_return=_finish)
         finally:
+            if self.libc_state:  # as a process's end closes its files, even when it was killed
+                from .libc.stdio import close_files
+
+                close_files(self)
             self.memory.release(mark)
         return ((r0 & 0xFFFF_FFFF) ^ 0x8000_0000) - 0x8000_0000
 
@@ -327,6 +351,8 @@ class VM:
             budget = UNBOUNDED if self.max_instructions is None else self.max_instructions
             if self._running is None and self._kernel is not None:
                 self._kernel.state["tail_calls"] = 0
+        if self._running is None:
+            self.output_written = 0
         outer, self._running = self._running, compiled
         jump: Any = None
         try:

@@ -336,3 +336,25 @@ def test_garbage_raises_only_asm_error(tokens: list[str]) -> None:
         assemble(" ".join(tokens))
     except AsmError:
         pass
+
+
+@pytest.mark.parametrize(("text", "value"), [("012", 10), ("-012", -10), ("07", 7), ("0", 0), ("10", 10),
+                                             ("0b101", 5), ("0x10", 16)])
+def test_numbers_with_a_leading_zero_are_octal(text: str, value: int) -> None:
+    """Found by fuzzing (atheris): ``012`` raised ValueError from int(); llvm-mc reads it as octal."""
+    assert assemble(f"mov %r0, {text}") == encode([make("mov64_imm", imm=value)])
+
+
+@pytest.mark.parametrize("text", ["09", "-0333333333333333333333333333333333333333", "0b2"])
+def test_bad_numbers_raise_asm_error(text: str) -> None:
+    with pytest.raises(AsmError):
+        assemble(f"callx\t{text}")
+
+
+@pytest.mark.parametrize("src", ["-0x4", "-4", "7", "0xf"])
+def test_unknown_lddw_pseudo_source_is_an_asm_error(src: str) -> None:
+    """Found by fuzzing (asm harness, seed 5000..5090): ``ld_pseudo r0, -0x4, 0x23`` was masked
+    to pseudo source 12 and assembled into bytecode the decoder rejects."""
+    with pytest.raises(AsmError, match="unknown lddw pseudo source"):
+        assemble(f"ld_pseudo r0, {src}, 0x23")
+    assert assemble("ld_pseudo r1, 2, 0x23") == encode([make("lddw", dst=1, src=2, imm=0x23)])

@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 from ..errors import AsmError
 from ..isa import SPECS, Insn, OpSpec, encode, make
+from ..isa.opcodes import LDDW_PSEUDO
 from .syntax import ALU_OPERATORS, ATOMIC_OPERATORS, JCOND_OPERATORS, spec_index
 
 __all__ = ["assemble"]
@@ -53,7 +54,8 @@ class _Line:
         return _Line(self.number, self.text[start:end], self.column + start, self.source)
 
 
-_NUMBER = re.compile(r"([+-]?)\s*(0[xX][0-9a-fA-F]+|[0-9]+)")  # sign, digits
+#: sign, digits: hex, binary, octal (a leading 0, as llvm-mc reads it) or decimal.
+_NUMBER = re.compile(r"([+-]?)\s*(0[xX][0-9a-fA-F]+|0[bB][01]+|0[0-7]*|[1-9][0-9]*)")
 
 
 def _number(line: _Line, text: str, pos: int, bits: int, what: str) -> int:
@@ -61,8 +63,10 @@ def _number(line: _Line, text: str, pos: int, bits: int, what: str) -> int:
     m = _NUMBER.fullmatch(text.strip())
     if m is None:
         raise line.error(f"invalid {what} {text.strip()!r}", pos)
-    value = int(m.group(2), 0) * (-1 if m.group(1) == "-" else 1)
-    is_hex = m.group(2)[:2].lower() == "0x"
+    digits = m.group(2)
+    octal = len(digits) > 1 and digits[0] == "0" and digits[1] in "01234567"
+    value = int(digits, 8 if octal else 0) * (-1 if m.group(1) == "-" else 1)
+    is_hex = digits[:2].lower() == "0x"
     top = (1 << bits) - 1 if is_hex or bits == 64 else (1 << (bits - 1)) - 1
     if not -(1 << (bits - 1)) <= value <= top:
         hint = f" (decimal is signed; write {value:#x} for the bit pattern)" \
@@ -213,7 +217,10 @@ def _llvm_lddw(line: _Line, m: re.Match[str]) -> _Parsed:
 
 def _llvm_ld_pseudo(line: _Line, m: re.Match[str]) -> _Parsed:
     _, dst = _register(line, m.group(1), m.start(1), "r")
-    src = _number(line, m.group(2), m.start(2), 4, "pseudo source") & 0xF
+    src = _number(line, m.group(2), m.start(2), 4, "pseudo source")
+    if src not in LDDW_PSEUDO:
+        raise line.error(f"unknown lddw pseudo source {m.group(2).strip()} (known: "
+                         f"{', '.join(f'{k} {v}' for k, v in LDDW_PSEUDO.items())})", m.start(2))
     return _Parsed(_lddw(dst, src, _number(line, m.group(3), m.start(3), 64, "64-bit immediate")))
 
 

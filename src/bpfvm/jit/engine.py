@@ -144,6 +144,8 @@ class Compiled:
     keep: list[Any] = field(default_factory=list, repr=False)
     ctx: Any = field(default_factory=lambda: (_U64 * CTX_SLOTS)(), repr=False)
     pending: BaseException | None = field(default=None, repr=False)
+    #: pc of the latest host callback (where a timeout that surfaces late is reported).
+    host_pc: int = -1
     mem_base: int = 0
     #: Wall-clock limit of the current run, seconds (None: unlimited), and its deadline.
     timeout: float | None = None
@@ -190,6 +192,8 @@ class Compiled:
             if isinstance(exc, LongJump):  # no live frame took it
                 self.executed = budget - self.reserve - state.left
                 raise exc.trap()
+            if isinstance(exc, Cancelled):  # delivered where host() could not catch it
+                exc = timeout_trap(self.host_pc, timeout)
             if not isinstance(exc, PacketAbort):
                 self.executed = budget - self.reserve - state.left
                 raise exc
@@ -280,6 +284,7 @@ class Compiled:
         in ctx); never lets an exception escape."""
         pc, kind = word >> 8, word & 0xFF
         try:
+            self.host_pc = pc
             arg, left, r1, r2, r3, r4, r5, r10, depth = _CALL_ARGS(self.ctx, 8 * CTX_CALL)
             if kind == _HELPER:  # the hot kinds first, compared as ints (enum lookups are slow)
                 self.state.left = left

@@ -15,7 +15,7 @@ import os
 import stat as S
 import struct
 
-from .sandbox import resolve
+from .sandbox import beneath
 from .state import Machine, arg_int, export, set_errno
 
 __all__ = ["STAT_SIZE", "fstat", "mkdir", "stat", "stat_bytes", "system"]
@@ -30,8 +30,8 @@ _STAT = struct.Struct("<QQQIIIiQqqq6q3q")
 def mkdir(vm: Machine, path: int, mode: int) -> int:
     """Create a directory inside the sandbox with permissions ``mode``; 0, or -1 with errno set."""
     try:
-        host = resolve(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)))
-        os.mkdir(host, mode & 0o777)
+        with beneath(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc))) as (fd, name):
+            os.mkdir(name, mode & 0o777, dir_fd=fd)
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return -1
@@ -58,8 +58,8 @@ def stat_bytes(st: os.stat_result) -> bytes:
 def stat(vm: Machine, path: int, buf: int) -> int:
     """Fill ``*buf`` with the status of a file inside the sandbox; 0, or -1 with errno set."""
     try:
-        host = resolve(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)))
-        data = stat_bytes(os.stat(host))
+        with beneath(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc))) as (fd, name):
+            data = stat_bytes(os.stat(name, dir_fd=fd, follow_symlinks=False))
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return -1

@@ -18,27 +18,30 @@ Files are opened only inside ``vm.fs`` (see :mod:`bpfvm.libc.sandbox`).
 
 from __future__ import annotations
 
+import contextlib
 import errno as E
 import itertools
 import os
+import stat as stat_module
 import struct
 import tempfile
 from collections.abc import Sequence
 from typing import BinaryIO, cast, overload
 
 from .printf import FormatError, Formatter
-from .sandbox import resolve
+from .sandbox import beneath, open_file, resolve
 from .state import Machine, arg_int, arg_long, export, get_errno, guest_string, set_errno, state
 from .stream import Stream
 from .string import strerror_text, strn
 
 __all__ = [
-    "EOF", "MAX_PRINTF_ARGS", "STDERR", "STDIN", "STDOUT", "Stream", "bpfvm_dprintf", "bpfvm_fprintf",
-    "bpfvm_printf", "bpfvm_snprintf", "bpfvm_sprintf", "clearerr", "dprintf", "fclose", "feof", "ferror",
-    "fflush", "fgetc", "fgets", "fileno", "flush_all", "fopen", "fprintf", "fputc", "fputs", "fread",
-    "fseek", "ftell", "fwrite", "getchar", "getline", "perror", "printf", "putchar", "puts", "remove",
-    "rename", "rewind", "snprintf", "sprintf", "stream", "ungetc", "vdprintf", "vfprintf", "vprintf",
-    "vsnprintf", "vsprintf", "freopen", "tmpfile", "tmpnam", "setvbuf", "setbuf",
+    "EOF", "MAX_OPEN_FILES", "MAX_PRINTF_ARGS", "STDERR", "STDIN", "STDOUT", "Stream", "bpfvm_dprintf",
+    "bpfvm_fprintf", "bpfvm_printf", "bpfvm_snprintf", "bpfvm_sprintf", "clearerr", "close_files",
+    "dprintf", "fclose", "feof", "ferror", "fflush", "fgetc", "fgets", "fileno", "flush_all", "fopen",
+    "fprintf", "fputc", "fputs", "fread", "freopen", "fseek", "ftell", "fwrite", "getchar", "getline",
+    "perror", "printf", "putchar", "puts", "remove", "rename", "rewind", "setbuf", "setvbuf", "snprintf",
+    "sprintf", "stream", "tmpfile", "tmpnam", "ungetc", "vdprintf", "vfprintf", "vprintf", "vsnprintf",
+    "vsprintf",
 ]
 
 EOF = -1
@@ -57,7 +60,8 @@ def stream(vm: Machine, handle: int) -> Stream | None:
     found = st.streams.get(handle)
     if found is None and handle in _STD and handle not in st.closed_std:
         found = st.streams[handle] = Stream(getattr(vm, _STD[handle]), handle == STDIN, handle != STDIN,
-                                            owned=False, buffering="line" if handle == STDOUT else "none")
+                                            owned=False, buffering="line" if handle == STDOUT else "none",
+                                            owner=vm)
     if found is not None and handle in _STD and not found.owned:
         found.file = getattr(vm, _STD[handle])  # follow reassignment of vm.stdout and friends
     if found is None:
@@ -95,13 +99,20 @@ def fopen(vm: Machine, path: int, mode: int) -> int:
         set_errno(vm, E.EINVAL)
         return 0
     try:
-        host = resolve(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)))
-        file = cast(BinaryIO, open(host, host_mode))  # noqa: SIM115 - closed by fclose
+        file = open_file(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)), host_mode)
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return 0
     update = "+" in host_mode
-    return _register(vm, Stream(file, host_mode[0] == "r" or update, host_mode[0] != "r" or update))
+    return _register(vm, Stream(file, host_mode[0] == "r" or update, host_mode[0] != "r" or update,
+                                owner=vm))
+
+
+#: Host files a VM's guest may have open at once (its ``RLIMIT_NOFILE``): more fail with
+#: ``EMFILE``, so a guest cannot exhaust the host process's descriptors.
+MAX_OPEN_FILES = 256
+#: FILE handles are small integers below this (inside the unmapped guard page), reused once closed.
+_HANDLE_END = 0x10000
 
 
 def _open(vm: Machine, path: int, mode: int) -> Stream | None:
@@ -111,13 +122,12 @@ def _open(vm: Machine, path: int, mode: int) -> Stream | None:
         set_errno(vm, E.EINVAL)
         return None
     try:
-        host = resolve(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)))
-        file = cast(BinaryIO, open(host, host_mode))  # noqa: SIM115 - closed by fclose
+        file = open_file(vm.fs, os.fsdecode(vm.memory.cstring(path, pc=vm.pc)), host_mode)
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return None
     update = "+" in host_mode
-    return Stream(file, host_mode[0] == "r" or update, host_mode[0] != "r" or update)
+    return Stream(file, host_mode[0] == "r" or update, host_mode[0] != "r" or update, owner=vm)
 
 
 @export()
@@ -153,7 +163,7 @@ def tmpfile(vm: Machine) -> int:
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return 0
-    return _register(vm, Stream(file, True, True))
+    return _register(vm, Stream(file, True, True, owner=vm))
 
 
 _TMPNAMES = itertools.count()
@@ -207,14 +217,29 @@ def setbuf(vm: Machine, f: int, buf: int) -> None:
 
 def _register(vm: Machine, s: Stream) -> int:
     st = state(vm)
-    handle = st.next_handle
-    if handle >= 0x10000:  # handles stay inside the unmapped guard page
+    if sum(1 for other in st.streams.values() if other.owned) >= MAX_OPEN_FILES:
         s.file.close()
         set_errno(vm, E.EMFILE)
         return 0
-    st.next_handle += 1
+    handle = st.next_handle
+    while handle in st.streams or handle in _STD:
+        handle = handle + 1 if handle + 1 < _HANDLE_END else STDERR + 1
+    st.next_handle = handle + 1 if handle + 1 < _HANDLE_END else STDERR + 1
     st.streams[handle] = s
     return handle
+
+
+def close_files(vm: Machine) -> None:
+    """Close every file the guest opened (what the end of a process does to its descriptors);
+    the standard streams stay."""
+    st = state(vm)
+    for handle, s in list(st.streams.items()):
+        if s.owned:
+            del st.streams[handle]
+            try:
+                s.file.close()
+            except OSError:
+                pass
 
 
 @export()
@@ -441,11 +466,14 @@ def clearerr(vm: Machine, f: int) -> None:
 
 def _path_op(vm: Machine, op: str, *paths: int) -> int:
     try:
-        hosts = [resolve(vm.fs, os.fsdecode(vm.memory.cstring(p, pc=vm.pc))) for p in paths]
-        if op == "remove":
-            (os.rmdir if os.path.isdir(hosts[0]) else os.remove)(hosts[0])
-        else:
-            os.rename(hosts[0], hosts[1])
+        names = [os.fsdecode(vm.memory.cstring(p, pc=vm.pc)) for p in paths]
+        with contextlib.ExitStack() as stack:
+            (fd, name), *rest = [stack.enter_context(beneath(vm.fs, n)) for n in names]
+            if op == "remove":
+                is_dir = stat_module.S_ISDIR(os.stat(name, dir_fd=fd, follow_symlinks=False).st_mode)
+                (os.rmdir if is_dir else os.remove)(name, dir_fd=fd)
+            else:
+                os.rename(name, rest[0][1], src_dir_fd=fd, dst_dir_fd=rest[0][0])
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return -1

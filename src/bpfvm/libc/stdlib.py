@@ -10,7 +10,9 @@ handlers (last registered first) and ends the program with
 from __future__ import annotations
 
 import errno as E
+from collections.abc import Callable
 from functools import cmp_to_key
+from typing import Any
 
 from ..errors import TrapKind, VmTrap
 from ..isa.arith import sext
@@ -20,7 +22,8 @@ from .state import Machine, arg_int, arg_long, export, guest_string, set_errno, 
 from .stdio import flush_all
 
 __all__ = [
-    "abort", "abs_", "assert_fail", "atexit", "atoi", "atol", "bpf_trap", "bsearch", "calloc", "exit_",
+    "QSORT_STABLE_MAX", "abort", "abs_", "assert_fail", "atexit", "atoi", "atol", "bpf_trap", "bsearch",
+    "calloc", "exit_",
     "exit_now", "finish", "free", "getenv", "labs", "malloc", "parse_integer", "qsort", "rand", "realloc",
     "reallocarray", "run_atexit", "srand", "strtol", "strtoul",
 ]
@@ -162,16 +165,54 @@ def qsort(vm: Machine, base: int, count: int, size: int, cmp: int) -> None:
     """Sort ``count`` items of ``size`` bytes at ``base`` with the guest's ``cmp(a, b)``.
 
     The sort is stable (a valid qsort; glibc's merge sort is stable too).  The comparator sees
-    the items in place, which stay unmoved until the sort has finished.
+    the items in place, which stay unmoved until the sort has finished.  Arrays of more than
+    :data:`QSORT_STABLE_MAX` items are heap-sorted in place instead (not stable), as glibc
+    falls back to an in-place sort when its buffer would be too large: the stable sort's host
+    memory grows with the count (~100 bytes an item, before the first comparison), which a
+    guest must not be able to choose.
     """
     if count < 2 or not size:
         return
-    data = vm.memory.read(base, count * size, pc=vm.pc)
     def compare(a: int, b: int) -> int:
         return sext(vm.call(cmp, a, b), 32)
 
+    if count > QSORT_STABLE_MAX:
+        vm.memory.check(base, count * size, write=True, pc=vm.pc)
+        _heapsort(vm.memory.buf, base, count, size, compare)
+        return
+    data = vm.memory.read(base, count * size, pc=vm.pc)
     order = sorted((base + i * size for i in range(count)), key=cmp_to_key(compare))
     vm.memory.write(base, b"".join(data[a - base:a - base + size] for a in order), pc=vm.pc)
+
+
+#: The most items :func:`qsort` sorts stably (with host memory proportional to the count).
+QSORT_STABLE_MAX = 1 << 20
+
+
+def _heapsort(buf: Any, base: int, count: int, size: int, compare: Callable[[int, int], int]) -> None:
+    """Sort ``count`` items of ``size`` bytes at ``base`` of ``buf`` in place (constant host memory)."""
+    def item(i: int) -> int:
+        return base + i * size
+
+    def swap(i: int, j: int) -> None:
+        a, b = item(i), item(j)
+        buf[a:a + size], buf[b:b + size] = buf[b:b + size], buf[a:a + size]
+
+    def sift(root: int, end: int) -> None:
+        while 2 * root + 1 < end:
+            child = 2 * root + 1
+            if child + 1 < end and compare(item(child), item(child + 1)) < 0:
+                child += 1
+            if compare(item(root), item(child)) >= 0:
+                return
+            swap(root, child)
+            root = child
+
+    for start in range(count // 2 - 1, -1, -1):
+        sift(start, count)
+    for end in range(count - 1, 0, -1):
+        swap(0, end)
+        sift(0, end)
 
 
 @export()

@@ -6,7 +6,25 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-__all__ = ["Stream"]
+__all__ = ["Stream", "charge_output"]
+
+
+def charge_output(vm: Any, size: int) -> int:
+    """Count ``size`` bytes of guest output against ``vm.max_output``; how many may be written.
+
+    Raises :class:`~bpfvm.errors.VmTrap` ``OUTPUT_LIMIT`` (pc filled in by the caller) when
+    nothing more may be written; a write that crosses the limit is first cut to fit.
+    """
+    limit = getattr(vm, "max_output", None)
+    if limit is None:
+        return size
+    room = max(0, limit - vm.output_written)
+    if room == 0 and size:
+        from ..errors import TrapKind, VmTrap
+
+        raise VmTrap(TrapKind.OUTPUT_LIMIT, -1, f"output limit of {limit} bytes reached")
+    vm.output_written += min(size, room)
+    return min(size, room)
 
 
 @dataclass
@@ -21,6 +39,8 @@ class Stream:
     eof: bool = False
     error: bool = False
     pushback: bytearray = field(default_factory=bytearray)
+    #: The VM whose output limit this stream's writes count against (None: unlimited).
+    owner: Any = None
 
     def read(self, n: int) -> bytes:
         """Up to ``n`` bytes (pushed-back bytes first); sets ``eof``/``error`` as C does."""
@@ -48,9 +68,18 @@ class Stream:
         return data + more
 
     def write(self, data: bytes) -> int:
-        """Write ``data``; the number of bytes written (0 and ``error`` set on failure)."""
-        if self._io(lambda: self.file.write(data), self.writable) is None:
+        """Write ``data``; the number of bytes written (0 and ``error`` set on failure).
+
+        Raises :class:`~bpfvm.errors.VmTrap` ``OUTPUT_LIMIT`` past the owner's ``max_output``
+        (after writing what still fits)."""
+        allowed = len(data)
+        if self.owner is not None and self.writable:
+            allowed = charge_output(self.owner, len(data))
+        if self._io(lambda: self.file.write(data[:allowed]), self.writable) is None:
             return 0
+        if allowed < len(data):
+            self.flush()
+            charge_output(self.owner, len(data) - allowed)  # raises: the limit is reached
         if self.buffering == "none" or (self.buffering == "line" and b"\n" in data):
             self.flush()
         return len(data)

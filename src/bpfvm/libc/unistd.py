@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno as E
 
 from .state import Machine, arg_int, export, set_errno
+from .stream import charge_output
 
 __all__ = ["isatty", "read", "write"]
 
@@ -52,9 +53,12 @@ def write(vm: Machine, fd: int, buf: int, count: int) -> int:
         set_errno(vm, E.EBADF)
         return -1
     data = vm.memory.read(buf, count, pc=vm.pc) if count else b""
+    allowed = charge_output(vm, len(data))
     try:
-        target.write(data)
+        target.write(data[:allowed])
         target.flush()
+        if allowed < len(data):
+            charge_output(vm, len(data) - allowed)  # raises: the limit is reached
     except OSError as exc:
         set_errno(vm, exc.errno or E.EIO)
         return -1

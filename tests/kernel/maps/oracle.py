@@ -222,7 +222,7 @@ def run_sequence(pair: Pair, ops: list[tuple[Any, ...]], *, compare_values: bool
 
 
 def _bloom_lookup(pair: Pair, value: bytes) -> tuple[Outcome, Outcome]:
-    present = value in pair.ours  # type: ignore[operator]
+    present = value in pair.ours
     ours: Outcome = ("ok", value) if present else ("err", errno.ENOENT)
     theirs = _theirs(lambda: _kernel_bloom_lookup(pair.fd, value))
     return ours, theirs
