@@ -320,7 +320,11 @@ class Btf:
         if type_id == 0:
             return VOID
         if type_id < self.start_id:
-            return self.owner(type_id)[type_id]
+            owner = self.owner(type_id)
+            if owner is self or type_id < 0:  # no base BTF holds it (a negative id included)
+                raise BtfError(f"no type with id {type_id} (this BTF's ids start at {self.start_id})",
+                               type_id)
+            return owner[type_id]
         found = self._types.get(type_id)
         if found is None:
             found = self._types[type_id] = self._build(type_id)

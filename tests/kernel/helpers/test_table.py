@@ -123,3 +123,15 @@ def test_gpl_only_helpers_need_a_gpl_license(licence: str, tmp_path: Path) -> No
         vm.run(program)
     vm.helpers[6] = lambda *regs: 0  # the embedder's own helper is not the kernel's GPL one
     assert vm.run(program) == 0
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("btf_id", [-5, 0x7FFF_FFFF])
+def test_kfunc_call_by_an_id_no_btf_has_is_refused(engine: str, btf_id: int) -> None:
+    """A kfunc call (src=2) whose BTF id is negative or beyond every BTF: a ProgramError at load
+    (it recursed without end for negative ids; found by tests/jit's random programs)."""
+    import struct
+
+    code = struct.pack("<BBhi", 0x85, 0x20, 0, btf_id) + bytes.fromhex("9500000000000000")
+    with pytest.raises(ProgramError):
+        bpfvm.VM(engine=engine).run(code)

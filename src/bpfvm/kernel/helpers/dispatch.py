@@ -14,7 +14,7 @@ import os
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ...errors import ProgramError
+from ...errors import BtfError, ProgramError
 from ...program import Program
 from .registry import KFUNCS, Impl
 from .table import HELPERS
@@ -155,7 +155,7 @@ def _kfunc_name(program: Program, btf_id: int) -> str | None:
             continue
         try:
             found = btf[btf_id]
-        except (KeyError, IndexError, ValueError):
+        except (BtfError, KeyError, IndexError, ValueError):
             continue
         if isinstance(found, Func) and found.name in KFUNCS:
             return str(found.name)
