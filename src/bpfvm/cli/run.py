@@ -84,14 +84,15 @@ def load_elf(code: bytes, path: Path, more: Sequence[Path] = (), target_btf: Pat
     from ..btf.core import relocate_object
     from ..elf import load
     from ..linker import link_programs
+    from ..program import check_resolved
 
     objects = [relocate_object(load(code, name=path.name), code, target_btf),
                *(relocate_object(load(p, name=p.name), p, target_btf) for p in more)]
+    program = objects[0] if len(objects) == 1 else link_programs(objects, name=path.stem)
     if not lazy:
+        check_resolved(program)  # undefined data symbols first: no --lazy-binding helps them
         _check_bound(objects)
-    if len(objects) == 1:
-        return objects[0]
-    return link_programs(objects, name=path.stem)
+    return program
 
 
 def _check_bound(objects: Sequence[Program]) -> None:
