@@ -23,9 +23,10 @@ from dataclasses import dataclass, field
 from ..analysis import M32, M64, S64_MIN, Scalar, s32, s64
 from ..analysis.alu import scalar_alu, scalar_end
 from ..analysis.branch import branch_taken, flip, negate, refine
+from ..isa.opcodes import ALU_OPS, JMP_OPS, SIZE_CODES
 from .cfg import Cfg, Reject, analyse, live_regs, scc_ids
 from .ctx import CONTEXTS, Context
-from .disasm import RawInsn, kernel_insn
+from .disasm import ALU_SYMBOLS, RawInsn, kernel_insn
 from .helpers import check_helper_call
 from .helpers import helper_name as _helper_name
 from .log import VLog, format_state
@@ -40,52 +41,11 @@ JMP_SEQ_LIMIT = 8192
 MAX_STACK = 512
 MAX_VAR_OFF = 1 << 29
 
-_ALU_NAMES = {
-    0x00: "add",
-    0x10: "sub",
-    0x20: "mul",
-    0x30: "div",
-    0x40: "or",
-    0x50: "and",
-    0x60: "lsh",
-    0x70: "rsh",
-    0x80: "neg",
-    0x90: "mod",
-    0xA0: "xor",
-    0xB0: "mov",
-    0xC0: "arsh",
-    0xD0: "end",
-}
-_ALU_STR = {
-    0x00: "+=",
-    0x10: "-=",
-    0x20: "*=",
-    0x30: "/=",
-    0x40: "|=",
-    0x50: "&=",
-    0x60: "<<=",
-    0x70: ">>=",
-    0x80: "neg",
-    0x90: "%=",
-    0xA0: "^=",
-    0xB0: "=",
-    0xC0: "s>>=",
-    0xD0: "endian",
-}
-_JMP_NAMES = {
-    0x10: "jeq",
-    0x20: "jgt",
-    0x30: "jge",
-    0x40: "jset",
-    0x50: "jne",
-    0x60: "jsgt",
-    0x70: "jsge",
-    0xA0: "jlt",
-    0xB0: "jle",
-    0xC0: "jslt",
-    0xD0: "jsle",
-}
-_SIZES = {0x00: 4, 0x08: 2, 0x10: 1, 0x18: 8}
+#: Op bits → name / log operator / access size, from the one opcode table (isa.opcodes).
+_ALU_NAMES = {code: op for op, code in ALU_OPS.items()}
+_ALU_STR = ALU_SYMBOLS
+_JMP_NAMES = {code: op for op, code in JMP_OPS.items()}
+_SIZES = SIZE_CODES
 #: ``check_ptr_alignment``'s names of the pointer types it checks.
 _ALIGN_DESC = {
     RegType.PTR_TO_STACK: "stack ",

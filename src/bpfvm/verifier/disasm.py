@@ -13,42 +13,22 @@ import struct
 from collections.abc import Callable
 from typing import NamedTuple
 
+from ..asm.syntax import ALU_OPERATORS, ATOMIC_OPERATORS, JCOND_OPERATORS
+from ..isa.opcodes import ALU_OPS, ATOMIC_OPS, JMP_OPS, SIZE_CODES
+
 __all__ = ["RawInsn", "kernel_insn", "raw_decode"]
 
 _SLOT = struct.Struct("<BBhi")
 
-_ALU = {
-    0x00: "+=",
-    0x10: "-=",
-    0x20: "*=",
-    0x30: "/=",
-    0x40: "|=",
-    0x50: "&=",
-    0x60: "<<=",
-    0x70: ">>=",
-    0x80: "neg",
-    0x90: "%=",
-    0xA0: "^=",
-    0xB0: "=",
-    0xC0: "s>>=",
-    0xD0: "endian",
-}
-_JMP = {
-    0x10: "==",
-    0x20: ">",
-    0x30: ">=",
-    0x40: "&",
-    0x50: "!=",
-    0x60: "s>",
-    0x70: "s>=",
-    0xA0: "<",
-    0xB0: "<=",
-    0xC0: "s<",
-    0xD0: "s<=",
-}
-_SIZE = {0x00: "u32", 0x08: "u16", 0x10: "u8", 0x18: "u64"}
-_ATOMIC = {0x00: "+=", 0x40: "|=", 0x50: "&=", 0xA0: "^="}
-_FETCH = {0x01: "add", 0x41: "or", 0x51: "and", 0xA1: "xor"}
+#: Op bits → the operator the kernel's log prints, derived from the one opcode table (isa) and
+#: the disassembler's operators (asm.syntax); ``neg`` and ``end`` print as words.
+ALU_SYMBOLS: dict[int, str] = {code: ALU_OPERATORS.get(op, "endian" if op == "end" else op)
+                               for op, code in ALU_OPS.items()}
+JMP_SYMBOLS: dict[int, str] = {code: JCOND_OPERATORS[op] for op, code in JMP_OPS.items()}
+_ALU, _JMP = ALU_SYMBOLS, JMP_SYMBOLS
+_SIZE = {code: f"u{8 * size}" for code, size in SIZE_CODES.items()}
+_ATOMIC = {imm: ATOMIC_OPERATORS[op] for imm, (op, fetch) in ATOMIC_OPS.items() if not fetch}
+_FETCH = {imm: op for imm, (op, fetch) in ATOMIC_OPS.items() if fetch and op in ATOMIC_OPERATORS}
 
 
 class RawInsn(NamedTuple):
