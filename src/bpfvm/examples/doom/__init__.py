@@ -19,22 +19,20 @@ PNG/GIF frames, timedemo.
 
 from __future__ import annotations
 
-import concurrent.futures
-import contextlib
-import fcntl
 import hashlib
 import os
 import subprocess
 import sys
 import tarfile
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ...cache import root
 from ...errors import BpfError
+from ..build import compile_objects, inputs_digest, locked
 
 if TYPE_CHECKING:
     import numpy as np
@@ -73,18 +71,6 @@ def default_build_dir() -> Path:
 
 # ---------------------------------------------------------------- sources and build
 
-@contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    """Hold the build directory's lock: concurrent builds (test workers) wait for each other."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    with open(build_dir / ".lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
 def fetch(build_dir: Path | None = None) -> Path:
     """Download and unpack doomgeneric (once); return the directory holding its C files.
 
@@ -96,7 +82,7 @@ def fetch(build_dir: Path | None = None) -> Path:
     src = build_dir / "src" / "doomgeneric"
     if (src / ".complete").exists():
         return src
-    with _locked(build_dir):
+    with locked(build_dir):
         if not (src / ".complete").exists():
             _unpack(build_dir, src)
     return src
@@ -156,57 +142,11 @@ def build(build_dir: Path | None = None, *, jobs: int | None = None,
     """
     src = fetch(build_dir)
     build_dir = build_dir or default_build_dir()
-    with _locked(build_dir):
-        return _build(src, build_dir, jobs, progress)
-
-
-def _build(src: Path, build_dir: Path, jobs: int | None,
-           progress: Callable[[int, int, str], None] | None) -> list[Path]:
-    obj = build_dir / "obj"
-    obj.mkdir(parents=True, exist_ok=True)
-    files = sources(src)
-    common = _inputs_digest(src, _flags(src))
-    outputs = [obj / f"{f.stem}.o" for f in files]
-    todo = [(f, o) for f, o in zip(files, outputs) if not _fresh(f, o, common)]
-    done = len(files) - len(todo)
-    with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-        futures = {pool.submit(_compile, f, o, _flags(src), common): f for f, o in todo}
-        for future in concurrent.futures.as_completed(futures):
-            future.result()
-            done += 1
-            if progress is not None:
-                progress(done, len(files), futures[future].name)
-    return outputs
-
-
-def _inputs_digest(src: Path, flags: Sequence[str]) -> str:
-    """What every object depends on besides its own source: the game's and the platform
-    layer's headers, and the toolchain with ``flags`` (:func:`~bpfvm.cc.fingerprint`)."""
-    from ...cc import fingerprint
-
-    h = hashlib.sha256(fingerprint(flags).encode())
-    for path in [*sorted(src.glob("*.h")), *sorted(PLATFORM.glob("*.h"))]:
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
-def _key(source: Path, common: str) -> str:
-    return hashlib.sha256(common.encode() + source.read_bytes()).hexdigest()
-
-
-def _fresh(source: Path, output: Path, common: str) -> bool:
-    stamp = output.with_suffix(".key")
-    return output.exists() and stamp.exists() and stamp.read_text() == _key(source, common)
-
-
-def _compile(source: Path, output: Path, flags: Sequence[str], common: str) -> None:
-    from ...cc import CompileError, compile_c
-
-    try:
-        compile_c(source, output=output, flags=flags)
-    except CompileError as exc:
-        raise DoomError(f"compiling {source.name} for BPF failed:\n{exc.stderr.strip()}") from None
-    output.with_suffix(".key").write_text(_key(source, common))
+    with locked(build_dir):
+        flags = _flags(src)
+        common = inputs_digest(flags, [*sorted(src.glob("*.h")), *sorted(PLATFORM.glob("*.h"))])
+        return compile_objects(sources(src), build_dir / "obj", flags, common, error=DoomError, jobs=jobs,
+                               progress=progress)
 
 
 def load(build_dir: Path | None = None, *, jobs: int | None = None,
@@ -228,7 +168,7 @@ def build_native(build_dir: Path | None = None) -> Path:
     """
     src = fetch(build_dir)
     build_dir = build_dir or default_build_dir()
-    with _locked(build_dir):
+    with locked(build_dir):
         return _build_native(src, build_dir)
 
 

@@ -16,19 +16,18 @@ builds the same sources with gcc for comparisons.
 
 from __future__ import annotations
 
-import concurrent.futures
 import hashlib
 import os
 import subprocess
 import sys
 import tarfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ...cache import root
 from ...errors import BpfError
-from ..doom import _fresh, _key, _locked
+from ..build import compile_objects, inputs_digest, locked
 
 if TYPE_CHECKING:
     from ...program import Program
@@ -67,7 +66,7 @@ def fetch(build_dir: Path | None = None) -> Path:
     src = build_dir / "src" / "lua54"
     if (src / ".complete").exists():
         return src
-    with _locked(build_dir):
+    with locked(build_dir):
         if not (src / ".complete").exists():
             _unpack(build_dir, src)
     return src
@@ -110,15 +109,6 @@ def _flags(src: Path) -> list[str]:
     return [*DEFINES, "-I", str(src)]
 
 
-def _inputs_digest(src: Path, flags: Sequence[str]) -> str:
-    from ...cc import fingerprint
-
-    h = hashlib.sha256(fingerprint(flags).encode())
-    for path in sorted(src.glob("*.h")):
-        h.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return h.hexdigest()
-
-
 def build(build_dir: Path | None = None, *, jobs: int | None = None,
           progress: Callable[[int, int, str], None] | None = None) -> list[Path]:
     """Compile Lua's C files to BPF objects (``BUILD/obj/NAME.o``, rebuilt only when an input
@@ -126,32 +116,11 @@ def build(build_dir: Path | None = None, *, jobs: int | None = None,
     name)`` after each.  Raises :class:`LuaError` naming the file."""
     src = fetch(build_dir)
     build_dir = build_dir or default_build_dir()
-    with _locked(build_dir):
-        obj = build_dir / "obj"
-        obj.mkdir(parents=True, exist_ok=True)
-        files, flags = sources(src), _flags(src)
-        common = _inputs_digest(src, flags)
-        outputs = [obj / f"{f.stem}.o" for f in files]
-        todo = [(f, o) for f, o in zip(files, outputs, strict=True) if not _fresh(f, o, common)]
-        done = len(files) - len(todo)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=jobs or os.cpu_count() or 1) as pool:
-            futures = {pool.submit(_compile, f, o, flags, common): f for f, o in todo}
-            for future in concurrent.futures.as_completed(futures):
-                future.result()
-                done += 1
-                if progress is not None:
-                    progress(done, len(files), futures[future].name)
-    return outputs
-
-
-def _compile(source: Path, output: Path, flags: Sequence[str], common: str) -> None:
-    from ...cc import CompileError, compile_c
-
-    try:
-        compile_c(source, output=output, flags=flags)
-    except CompileError as exc:
-        raise LuaError(f"compiling {source.name} for BPF failed:\n{exc.stderr.strip()}") from None
-    output.with_suffix(".key").write_text(_key(source, common))
+    with locked(build_dir):
+        flags = _flags(src)
+        return compile_objects(sources(src), build_dir / "obj", flags,
+                               inputs_digest(flags, sorted(src.glob("*.h"))), error=LuaError, jobs=jobs,
+                               progress=progress)
 
 
 def load(build_dir: Path | None = None, *, jobs: int | None = None,
@@ -171,7 +140,7 @@ def build_native(build_dir: Path | None = None) -> Path:
     """
     src = fetch(build_dir)
     build_dir = build_dir or default_build_dir()
-    with _locked(build_dir):
+    with locked(build_dir):
         exe = build_dir / "lua.native"
         files = sources(src)
         key = hashlib.sha256(b"".join(f.read_bytes() for f in [*files, *sorted(src.glob("*.h"))])).hexdigest()
